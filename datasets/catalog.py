@@ -1,0 +1,15 @@
+"""Every dataset qun writes, in the order the pipeline produces them."""
+
+from __future__ import annotations
+
+from datasets import documents, mentions, trends
+from datasets.store import DatasetSpec
+
+ALL: tuple[DatasetSpec, ...] = (
+    documents.SPEC,
+    documents.ERRORS_SPEC,
+    mentions.ORG_SPEC,
+    mentions.CONCEPT_SPEC,
+    trends.SPEC,
+)
+BY_NAME = {spec.name: spec for spec in ALL}

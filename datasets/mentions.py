@@ -1,0 +1,52 @@
+"""`org_mentions` and `concept_mentions`: what the models found in each document, with offsets."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from datasets.store import DatasetSpec
+
+_COMMON = [
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("published_at", pa.date32()),
+    pa.field("start", pa.int32(), nullable=False),
+    pa.field("end", pa.int32(), nullable=False),
+    pa.field("text", pa.string()),
+    pa.field("sentence", pa.string()),
+]
+
+ORG_SCHEMA = pa.schema(
+    [
+        *_COMMON,
+        pa.field("org_id", pa.string(), nullable=False),
+        pa.field("canonical", pa.string()),
+        pa.field("type", pa.string()),
+        pa.field("sector", pa.string()),
+        pa.field("method", pa.string()),
+        pa.field("extractor_version", pa.string()),
+    ]
+)
+
+CONCEPT_SCHEMA = pa.schema(
+    [
+        *_COMMON,
+        pa.field("concept", pa.string(), nullable=False),
+        pa.field("extractor_version", pa.string()),
+    ]
+)
+
+ORG_SPEC = DatasetSpec(
+    name="org_mentions",
+    schema=ORG_SCHEMA,
+    partition="source",
+    key=("doc_id", "start"),
+    description="Organization mentions: span in the document text, resolved org_id and type.",
+)
+CONCEPT_SPEC = DatasetSpec(
+    name="concept_mentions",
+    schema=CONCEPT_SCHEMA,
+    partition="source",
+    key=("doc_id", "start"),
+    description="Collective-impact concept mentions with their span in the document text.",
+)

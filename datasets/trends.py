@@ -1,0 +1,87 @@
+"""`concept_trends`: attention to each concept per period, outlet and language.
+
+Counts are of documents, with reprints folded into their original (a reprint is not a second
+document), and shares are of all documents of the same period, outlet and language, so growth in
+volume does not pass for growth in attention. `*` stands for all outlets or all languages.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+from datasets.store import DatasetSpec
+
+ALL = "*"
+GRANULARITIES = ("year", "quarter", "month")
+
+SCHEMA = pa.schema(
+    [
+        pa.field("granularity", pa.string(), nullable=False),
+        pa.field("period", pa.string(), nullable=False),
+        pa.field("period_start", pa.date32(), nullable=False),
+        pa.field("concept", pa.string(), nullable=False),
+        pa.field("outlet", pa.string(), nullable=False),
+        pa.field("lang", pa.string(), nullable=False),
+        pa.field("docs_mentioning", pa.int64(), nullable=False),
+        pa.field("mentions", pa.int64(), nullable=False),
+        pa.field("docs_total", pa.int64(), nullable=False),
+        pa.field("share", pa.float64(), nullable=False),
+    ]
+)
+
+SPEC = DatasetSpec(
+    name="concept_trends",
+    schema=SCHEMA,
+    partition="granularity",
+    key=("period", "concept", "outlet", "lang"),
+    description="Documents mentioning each concept per period/outlet/language, and their share.",
+)
+
+
+def _period(dates: pd.Series, granularity: str) -> tuple[pd.Series, pd.Series]:
+    p = pd.to_datetime(dates).dt.to_period({"year": "Y", "quarter": "Q", "month": "M"}[granularity])
+    labels = p.astype(str)
+    return labels, p.dt.start_time.dt.date
+
+
+def concept_trends(documents: pa.Table, mentions: pa.Table, concepts: list[str]) -> pa.Table:
+    """Trend rows for every concept, period, outlet (and all) and language (and all)."""
+    docs = documents.select(
+        ["doc_id", "outlet", "lang", "published_at", "duplicate_of"]
+    ).to_pandas()
+    docs = docs[docs["duplicate_of"].isna() & docs["published_at"].notna()]
+    ment = mentions.select(["doc_id", "concept"]).to_pandas()
+    ment = ment[ment["doc_id"].isin(docs["doc_id"])]
+    per_doc = ment.groupby(["doc_id", "concept"]).size().rename("mentions").reset_index()
+    frames = []
+    for gran in GRANULARITIES:
+        d = docs.copy()
+        d["period"], d["period_start"] = _period(d["published_at"], gran)
+        for outlet_all in (False, True):
+            for lang_all in (False, True):
+                g = d.copy()
+                if outlet_all:
+                    g["outlet"] = ALL
+                if lang_all:
+                    g["lang"] = ALL
+                keys = ["period", "period_start", "outlet", "lang"]
+                totals = g.groupby(keys).size().rename("docs_total").reset_index()
+                grid = totals.merge(pd.DataFrame({"concept": concepts}), how="cross")
+                hits = g[["doc_id", *keys]].merge(per_doc, on="doc_id")
+                agg = (
+                    hits.groupby([*keys, "concept"])
+                    .agg(docs_mentioning=("doc_id", "nunique"), mentions=("mentions", "sum"))
+                    .reset_index()
+                )
+                out = grid.merge(agg, on=[*keys, "concept"], how="left")
+                out[["docs_mentioning", "mentions"]] = (
+                    out[["docs_mentioning", "mentions"]].fillna(0).astype("int64")
+                )
+                out["granularity"] = gran
+                frames.append(out)
+    result = pd.concat(frames, ignore_index=True).drop_duplicates(
+        ["granularity", "period", "concept", "outlet", "lang"]
+    )
+    result["share"] = result["docs_mentioning"] / result["docs_total"]
+    return pa.Table.from_pandas(result[SCHEMA.names], schema=SCHEMA, preserve_index=False)

@@ -1,0 +1,2 @@
+"""Orchestration: Prefect flows and the `qun` command. Calls spiders, models and datasets;
+owns no extraction or storage logic itself."""

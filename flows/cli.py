@@ -1,0 +1,360 @@
+"""The `qun` command: run the pipeline, or one step of it, from the shell.
+
+User errors print one line (`qun: error: ...`) and exit 1; `--verbose` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_USER_ERROR = 1
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+def _prefect_env(verbose: bool) -> None:
+    """Prefect settings that must be in place before Prefect is imported."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr)
+
+
+# ---- run / crawl ---------------------------------------------------------------------------------
+def _with_sample_server(args: argparse.Namespace, body: Callable[[str | None, str], Any]) -> Any:
+    """Call body(proxy, sources), serving the bundled sample site first when --demo is given."""
+    from spiders.registry import load_sources, select
+
+    sources = "sample" if args.demo and args.sources == "real" else args.sources
+    select(load_sources(), sources)  # a bad name is a user error, reported before any work
+    if not args.demo:
+        return body(None, sources)
+    from spiders.devserver import SiteServer
+
+    with SiteServer() as server:
+        _say(args, f"serving the sample site on {server.url} (synthetic content)")
+        return body(server.url, sources)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.pipeline import pipeline_flow
+
+    started = time.monotonic()
+    summary = _with_sample_server(
+        args,
+        lambda proxy, sources: pipeline_flow(
+            Path(args.data_dir), sources, proxy, fast=args.demo or args.fast
+        ),
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "data_dir": str(summary.data_dir),
+                    "rows": summary.rows,
+                    "date_range": summary.date_range,
+                    "crawl": summary.crawl,
+                    "report": str(summary.report),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    if not args.quiet:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"qun run finished in {time.monotonic() - started:.0f} s")
+        table.add_column("dataset")
+        table.add_column("rows", justify="right")
+        table.add_column("path")
+        for name, rows in summary.rows.items():
+            table.add_row(name, str(rows), str(Path(args.data_dir) / name))
+        console = Console(soft_wrap=True)
+        console.print(table)
+        console.print(f"documents dated {summary.date_range[0]} to {summary.date_range[1]}")
+        for spider, c in summary.crawl.items():
+            console.print(
+                f"spider {spider}: {c['requests']} requests, "
+                f"{c['documents']} documents, {c['errors']} errors recorded"
+            )
+        console.print(f"report: {summary.report}")
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from flows.pipeline import SPIDERS, crawl_flow
+
+    spiders = SPIDERS if args.spider == "all" else (args.spider,)
+    result = _with_sample_server(
+        args,
+        lambda proxy, sources: crawl_flow(
+            Path(args.data_dir), sources, proxy, args.demo or args.fast, spiders
+        ),
+    )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+# ---- extract ---------------------------------------------------------------------------------
+def _lines(handle: TextIO) -> Iterator[str]:
+    for line in handle:
+        if line.strip():
+            yield line
+
+
+def extract_line(line: str) -> dict[str, Any]:
+    """One output record of the `qun extract` contract for one input line."""
+    from models.extract import extract
+
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"id": None, "error": f"not JSON: {exc.msg} at column {exc.colno}"}
+    if not isinstance(record, dict):
+        return {"id": None, "error": "not a JSON object"}
+    rid = record.get("id")
+    rid = rid if isinstance(rid, str) or rid is None else str(rid)
+    text = record.get("text")
+    if not isinstance(text, str):
+        return {"id": rid, "error": "missing 'text' (a string)"}
+    lang = record.get("lang") if isinstance(record.get("lang"), str) else None
+    return {"id": rid, **extract(text, lang)}
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    if args.documents:
+        from flows.pipeline import extract_flow
+
+        print(json.dumps(extract_flow(Path(args.data_dir))))
+        return 0
+    try:
+        src = open(args.jsonl, encoding="utf-8") if args.jsonl != "-" else sys.stdin
+    except OSError as exc:
+        raise UserError(f"cannot read {args.jsonl}: {exc.strerror}") from exc
+    try:
+        dst = open(args.out, "w", encoding="utf-8") if args.out != "-" else sys.stdout
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
+    n = errors = 0
+    with src, dst:
+        for line in _lines(src):
+            out = extract_line(line)
+            errors += "error" in out
+            n += 1
+            dst.write(json.dumps(out, ensure_ascii=False) + "\n")
+    _say(args, f"{n} lines, {errors} with errors")
+    return 0
+
+
+# ---- trends / report / eval / sources ------------------------------------------------------------
+def cmd_trends(args: argparse.Namespace) -> int:
+    from flows.pipeline import trends_flow
+
+    print(json.dumps(trends_flow(Path(args.data_dir))))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from flows.pipeline import report_flow
+
+    path = report_flow(Path(args.data_dir), Path(args.out) if args.out else None)
+    print(path)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from models.evaluate import evaluate_documents
+
+    if args.task != "sample":
+        raise UserError(f"unknown evaluation {args.task!r}")
+    path = Path(args.manifest) if args.manifest else None
+    if path is None:
+        from spiders.devserver import SAMPLE_SITE
+
+        path = SAMPLE_SITE.parent / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read manifest {path}: {exc}") from exc
+    docs = [d for d in manifest["documents"] if d.get("allowed", True)]
+    scores = {k: v.as_dict() for k, v in evaluate_documents(docs).items()}
+    if args.json:
+        print(json.dumps(scores))
+    else:
+        print(
+            f"{'task':<15}{'P':>8}{'R':>8}{'F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"
+            f"   ({len(docs)} documents)"
+        )
+        for name, s in scores.items():
+            print(
+                f"{name:<15}{s['precision']:>8.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
+                f"{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}"
+            )
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from spiders.registry import load_sources
+
+    for s in load_sources().values():
+        kind = "sample" if s.sample else s.kind
+        print(f"{s.id:<18} {kind:<10} {s.lang:<8} {s.outlet}")
+    return 0
+
+
+# ---- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        default="data",
+        metavar="DIR",
+        help="where the Parquet datasets live (default: ./data)",
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="print only results")
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="show Prefect logs and Python tracebacks"
+    )
+    crawling = argparse.ArgumentParser(add_help=False)
+    crawling.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve the bundled synthetic sample site on 127.0.0.1 and crawl it",
+    )
+    crawling.add_argument(
+        "--sources",
+        default="real",
+        metavar="IDS",
+        help="comma-separated source ids from `qun sources`, or `real` / "
+        "`sample` (default: real; with --demo: sample)",
+    )
+    crawling.add_argument(
+        "--fast", action="store_true", help="no politeness delays (only for sites you run yourself)"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="qun",
+        description="Measure how collective-impact ideas spread through Chinese "
+        "philanthropy discourse: crawl sector media and foundation reports, extract "
+        "organizations and concepts, write Parquet datasets, trend tables and a report.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "run",
+        parents=[common, crawling],
+        help="the whole pipeline: crawl, extract, trends, report",
+        description="Crawl, extract, compute trends and write the report.",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "crawl",
+        parents=[common, crawling],
+        help="crawl sources into `documents`",
+        description="Run the spiders (each in its own process) and merge what "
+        "they fetched into the documents and crawl_errors datasets.",
+    )
+    p.add_argument(
+        "--spider",
+        choices=["all", "media", "reports"],
+        default="all",
+        help="which spider to run (default: all)",
+    )
+    p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser(
+        "extract",
+        parents=[common],
+        help="extract organizations and concepts",
+        description='Read JSON lines {"id", "text", "lang"?} and write one '
+        "JSON line of extractions per input line (the qun extract contract), or "
+        "with --documents extract from the documents dataset into the mention "
+        "datasets.",
+    )
+    p.add_argument("--jsonl", default="-", metavar="IN", help="input JSON lines (default: stdin)")
+    p.add_argument("--out", default="-", metavar="OUT", help="output JSON lines (default: stdout)")
+    p.add_argument(
+        "--documents",
+        action="store_true",
+        help="extract from DIR/documents into DIR/org_mentions and concept_mentions",
+    )
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser(
+        "trends",
+        parents=[common],
+        help="recompute the trend tables",
+        description="Compute concept_trends from documents and concept_mentions.",
+    )
+    p.set_defaults(func=cmd_trends)
+
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="write the HTML trend report",
+        description="Write a self-contained HTML report from the datasets.",
+    )
+    p.add_argument("--out", metavar="FILE", help="report path (default: DIR/report/index.html)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="score the extractors",
+        description="Score extraction against annotated data. `sample`: "
+        "organizations and concepts against the sample site's manifest "
+        "(document level).",
+    )
+    p.add_argument("task", choices=["sample"], help="what to evaluate")
+    p.add_argument("--manifest", metavar="FILE", help="annotated manifest (default: the sample's)")
+    p.add_argument("--json", action="store_true", help="print scores as JSON")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "sources",
+        parents=[common],
+        help="list the source registry",
+        description="List the sources of spiders/sources.yaml.",
+    )
+    p.set_defaults(func=cmd_sources)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _prefect_env(args.verbose)
+    from datasets.store import DatasetError
+    from flows.crawl import CrawlFailed
+    from spiders.registry import RegistryError
+
+    try:
+        return int(args.func(args))
+    except (UserError, RegistryError, CrawlFailed, DatasetError, OSError) as exc:
+        if args.verbose:
+            raise
+        print(f"qun: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("qun: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Collective-impact concepts: a bilingual lexicon kept as data, matched with context rules.
+
+Chinese forms are matched on the simplified text (traditional input is mapped character for
+character, so offsets stay those of the original); English forms case-insensitively on word
+boundaries. A concept with `context` fires only when that pattern occurs in the same sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from models.textutil import sentences, simplify
+
+LEXICON = Path(__file__).with_name("data") / "concepts.yaml"
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    label_zh: str
+    label_en: str
+    pattern: re.Pattern[str]
+    context: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class ConceptMention:
+    concept: str
+    text: str
+    start: int
+    end: int
+
+
+class LexiconError(ValueError):
+    """The concept lexicon is invalid; the message names the entry."""
+
+
+def _compile(entry: dict[str, object]) -> Concept:
+    cid = entry.get("id")
+    if not isinstance(cid, str):
+        raise LexiconError(f"concept without an id: {entry}")
+    alternatives: list[str] = []
+    zh = [simplify(str(f)) for f in entry.get("zh", []) or []]  # type: ignore[union-attr]
+    alternatives += [re.escape(f) for f in sorted(zh, key=len, reverse=True)]
+    alternatives += [str(p) for p in entry.get("zh_patterns", []) or []]  # type: ignore[union-attr]
+    en = sorted((str(f) for f in entry.get("en", []) or []), key=len, reverse=True)  # type: ignore[union-attr]
+    alternatives += [
+        r"(?<![A-Za-z-])" + re.escape(f).replace(r"\ ", r"[\s-]+") + r"(?![A-Za-z])" for f in en
+    ]
+    alternatives += [str(p) for p in entry.get("en_patterns", []) or []]  # type: ignore[union-attr]
+    if not alternatives:
+        raise LexiconError(f"concept '{cid}' has no forms")
+    try:
+        pattern = re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+        context = re.compile(str(entry["context"]), re.I) if entry.get("context") else None
+    except re.error as exc:
+        raise LexiconError(f"concept '{cid}': bad pattern: {exc}") from exc
+    return Concept(
+        cid, str(entry.get("label_zh", cid)), str(entry.get("label_en", cid)), pattern, context
+    )
+
+
+@functools.cache
+def load_lexicon(path: Path = LEXICON) -> tuple[Concept, ...]:
+    data = yaml.safe_load(Path(path).read_text("utf-8"))
+    concepts = tuple(_compile(e) for e in data.get("concepts", []))
+    ids = [c.id for c in concepts]
+    if len(set(ids)) != len(ids):
+        raise LexiconError("duplicate concept ids in the lexicon")
+    return concepts
+
+
+def find_concepts(text: str, lexicon: tuple[Concept, ...] | None = None) -> list[ConceptMention]:
+    """Concept mentions in a text, longest match first, never overlapping, in text order."""
+    lexicon = lexicon if lexicon is not None else load_lexicon()
+    norm = simplify(text)
+    spans = sentences(norm)
+    found: list[ConceptMention] = []
+    for concept in lexicon:
+        for m in concept.pattern.finditer(norm):
+            if m.end() == m.start():
+                continue
+            if concept.context is not None:
+                sent = next(((a, b) for a, b in spans if a <= m.start() < b), (0, len(norm)))
+                if not concept.context.search(norm, sent[0], sent[1]):
+                    continue
+            found.append(ConceptMention(concept.id, text[m.start() : m.end()], m.start(), m.end()))
+    found.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    kept: list[ConceptMention] = []
+    for c in found:
+        if not kept or c.start >= kept[-1].end:
+            kept.append(c)
+    return kept

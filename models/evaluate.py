@@ -1,0 +1,62 @@
+"""Scores for the extractors against gold annotations: precision, recall and F1."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from models.concepts import find_concepts
+from models.orgs import find_orgs
+from models.textutil import simplify
+
+
+@dataclass(frozen=True)
+class Score:
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
+
+
+def score(gold: Iterable[Hashable], predicted: Iterable[Hashable]) -> Score:
+    g, p = set(gold), set(predicted)
+    return Score(len(g & p), len(p - g), len(g - p))
+
+
+def evaluate_documents(docs: list[dict[str, Any]]) -> dict[str, Score]:
+    """Document-level scores on annotated documents (`title`, `text`, `organizations`
+    [{name}], `concepts` [id]): organizations as (doc, name) pairs, concepts as (doc, id)."""
+    gold_o: set[tuple[str, str]] = set()
+    pred_o: set[tuple[str, str]] = set()
+    gold_c: set[tuple[str, str]] = set()
+    pred_c: set[tuple[str, str]] = set()
+    for doc in docs:
+        text = f"{doc['title']}\n{doc['text']}"
+        gold_o |= {(doc["id"], simplify(o["name"])) for o in doc["organizations"]}
+        pred_o |= {(doc["id"], simplify(m.text)) for m in find_orgs(text)}
+        gold_c |= {(doc["id"], c) for c in doc["concepts"]}
+        pred_c |= {(doc["id"], c.concept) for c in find_concepts(text)}
+    return {"organizations": score(gold_o, pred_o), "concepts": score(gold_c, pred_c)}

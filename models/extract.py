@@ -1,0 +1,88 @@
+"""One call from text to records: the `qun extract` contract (organizations and concepts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from models.concepts import find_concepts
+from models.orgs import find_orgs
+from models.textutil import detect_lang, sentences
+
+EXTRACTOR_VERSION = "0.1.0"  # bump when extraction output changes; recorded on every row
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What to extract; defaults suit the pipeline."""
+
+    organizations: bool = True
+    concepts: bool = True
+
+
+def extract(
+    text: str, lang: str | None = None, options: ExtractOptions | None = None
+) -> dict[str, Any]:
+    """Organizations and concepts in `text`, with character offsets into `text`."""
+    opts = options or ExtractOptions()
+    out: dict[str, Any] = {"lang": lang or detect_lang(text)}
+    if opts.organizations:
+        out["organizations"] = [
+            {
+                "text": m.text,
+                "start": m.start,
+                "end": m.end,
+                "org_id": m.org_id,
+                "canonical": m.canonical,
+                "type": m.type,
+            }
+            for m in find_orgs(text)
+        ]
+    if opts.concepts:
+        out["concepts"] = [
+            {"concept": c.concept, "text": c.text, "start": c.start, "end": c.end}
+            for c in find_concepts(text)
+        ]
+    return out
+
+
+def evidence_sentence(text: str, start: int, end: int, limit: int = 300) -> str:
+    """The sentence around a span (clipped to `limit` characters), for evidence columns."""
+    for a, b in sentences(text):
+        if a <= start < b:
+            b = max(b, end)
+            if b - a > limit:
+                a, b = max(a, start - limit // 2), min(b, end + limit // 2)
+            return text[a:b].strip()
+    return text[max(0, start - limit // 2) : end + limit // 2].strip()
+
+
+def mention_rows(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Organization and concept mentions of one document, each with its evidence sentence."""
+    orgs = [
+        {
+            "start": m.start,
+            "end": m.end,
+            "text": m.text,
+            "org_id": m.org_id,
+            "canonical": m.canonical,
+            "type": m.type,
+            "sector": m.sector,
+            "method": m.method,
+            "sentence": evidence_sentence(text, m.start, m.end),
+            "extractor_version": EXTRACTOR_VERSION,
+        }
+        for m in find_orgs(text)
+    ]
+    concepts = [
+        {
+            "start": c.start,
+            "end": c.end,
+            "text": c.text,
+            "concept": c.concept,
+            "sentence": evidence_sentence(text, c.start, c.end),
+            "extractor_version": EXTRACTOR_VERSION,
+        }
+        for c in find_concepts(text)
+    ]
+    return orgs, concepts

@@ -1,0 +1,164 @@
+"""Publication dates from meta tags, JSON-LD, Chinese and English page text, and URLs.
+
+Each finder returns the date and where it came from, so users can weigh a date by its source.
+htmldate is not used: it misreads `2017年11月26日` as 2017-01-01.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from email.utils import parsedate_to_datetime
+
+from lxml import html as lxml_html
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+META_KEYS = (
+    "article:published_time",
+    "og:published_time",
+    "publishdate",
+    "pubdate",
+    "publish_date",
+    "datepublished",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "citation_publication_date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "date",
+)
+_MONTHS = {
+    m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)
+}
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_ZH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]")
+_ZH_NUM = "〇零一二三四五六七八九"
+_ZH_FULL = re.compile(
+    r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日"
+)
+_EN = re.compile(
+    r"\b(?:(\d{1,2})\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+    r"(?:(\d{1,2}),?\s+)?(\d{4})\b",
+    re.I,
+)
+_LABEL = re.compile(
+    r"(?:发布时间|發佈時間|發布時間|发布日期|發佈日期|發布日期|发表时间|發表時間|更新时间|时间|時間|日期|"
+    r"Published|Posted|Date)\s*[:：]?\s*"
+)
+_URL = re.compile(
+    r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|\d|$)"
+)
+_URL_YM = re.compile(r"/((?:19|20)\d{2})[/_-](0[1-9]|1[0-2])/")
+
+
+def _make(y: int, m: int, d: int) -> date | None:
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _zh_small(s: str) -> int:
+    """一 .. 三十一 to an int."""
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    if "十" not in s:
+        return digits.get(s, 0)
+    tens, _, ones = s.partition("十")
+    return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
+
+
+def parse_date(value: str) -> date | None:
+    """Parse one date string in any format qun meets; None when it is not a date."""
+    value = value.strip()
+    if not value:
+        return None
+    for rx in (_ISO, _ZH):
+        m = rx.search(value)
+        if m:
+            return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _ZH_FULL.search(value)
+    if m:
+        year = int("".join(str(max(_ZH_NUM.index(c) - 1, 0)) for c in m.group(1)))
+        return _make(year, _zh_small(m.group(2)), _zh_small(m.group(3)))
+    m = _EN.search(value)
+    if m:
+        day = m.group(1) or m.group(3)
+        if day:
+            return _make(int(m.group(4)), _MONTHS[m.group(2).lower()[:3]], int(day))
+    try:
+        return parsedate_to_datetime(value).date()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def date_from_meta(tree: lxml_html.HtmlElement) -> date | None:
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in META_KEYS and meta.get("content"):
+            found.setdefault(key, meta.get("content", ""))
+    for el in tree.iter("time"):
+        if el.get("datetime"):
+            found.setdefault("time", el.get("datetime", ""))
+    for key in (*META_KEYS, "time"):
+        if key in found:
+            parsed = parse_date(found[key])
+            if parsed:
+                return parsed
+    return None
+
+
+def date_from_jsonld(tree: lxml_html.HtmlElement) -> date | None:
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content())
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                for key in ("datePublished", "dateCreated"):
+                    if isinstance(item.get(key), str) and (parsed := parse_date(item[key])):
+                        return parsed
+                stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+    return None
+
+
+def date_from_text(text: str) -> tuple[date, str] | None:
+    """A labelled date (发布时间：…) first, else the first full date in the page text."""
+    for m in _LABEL.finditer(text):
+        parsed = parse_date(text[m.end() : m.end() + 40])
+        if parsed:
+            return parsed, "page-label"
+    for rx in (_ZH, _ISO, _ZH_FULL, _EN):
+        m = rx.search(text)
+        if m and (parsed := parse_date(m.group(0))):
+            return parsed, "page-text"
+    return None
+
+
+def date_from_url(url: str) -> date | None:
+    m = _URL.search(url)
+    return _make(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def find_published(tree: lxml_html.HtmlElement, url: str) -> tuple[date | None, str | None]:
+    """Publication date of a page and its source: meta, jsonld, page-label, page-text, url."""
+    if (d := date_from_meta(tree)) is not None:
+        return d, "meta"
+    if (d := date_from_jsonld(tree)) is not None:
+        return d, "jsonld"
+    body = tree.find("body")
+    text = " ".join((body if body is not None else tree).itertext())
+    if (found := date_from_text(text)) is not None:
+        return found
+    if (d := date_from_url(url)) is not None:
+        return d, "url"
+    return None, None

@@ -1,0 +1,160 @@
+"""Main text and metadata from decoded HTML (trafilatura) and from PDF bytes (pypdf)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from spiders.dates import find_published, parse_date
+
+log = logging.getLogger(__name__)
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+_BYLINE = re.compile(
+    r"(?:作者|作\s*者|撰文|记者|記者|通讯员|通訊員|本报记者|本報記者|文\s*[/／])\s*[:：]?\s*"
+    r"([\u4e00-\u9fff·]{2,5}(?:[、，,\s]+[\u4e00-\u9fff·]{2,4}){0,2})"
+)
+_BYLINE_EN = re.compile(r"\bBy\s+([A-Z][\w'.-]+(?:\s+(?:[A-Z][\w'.-]+|de|van|von)){0,3})")
+_TITLE_SEP = r"\s*(?:[-_|｜丨·:：]|\s[–—]\s)\s*"
+_REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年度?|年|annual)", re.I)
+
+
+class ExtractionError(ValueError):
+    """A page or file has no usable main text; the message says why."""
+
+
+@dataclass
+class Extracted:
+    title: str
+    text: str
+    author: str | None
+    canonical_url: str | None
+    published: str | None
+    date_source: str | None
+    n_pages: int | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+def _clean_title(title: str, site_names: list[str]) -> str:
+    """Drop a leading or trailing site name ("Headline - 公益观察") and nothing else."""
+    title = title.strip()
+    for name in filter(None, site_names):
+        name = re.escape(name.strip())
+        stripped = re.sub(rf"{_TITLE_SEP}{name}$", "", title)
+        stripped = re.sub(rf"^{name}{_TITLE_SEP}", "", stripped)
+        if stripped and stripped != title:
+            return stripped.strip()
+    return title
+
+
+def _byline(tree: lxml_html.HtmlElement, header_text: str) -> str | None:
+    for meta in tree.iter("meta"):
+        if (meta.get("name") or "").lower() in ("author", "byl", "dc.creator") and meta.get(
+            "content"
+        ):
+            return meta.get("content", "").strip()
+    m = _BYLINE.search(header_text) or _BYLINE_EN.search(header_text)
+    return m.group(1).strip() if m else None
+
+
+def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted:
+    """Main text without boilerplate, title, byline, canonical URL and dated publication."""
+    if not html.strip():
+        raise ExtractionError("empty page")
+    try:
+        tree = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparseable HTML: {exc}") from exc
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if len(text) < 40:
+        raise ExtractionError("no main text")
+    title = (getattr(doc, "title", None) or "").strip()
+    h1 = [h.text_content().strip() for h in tree.xpath("//body//h1")]
+    page_title = " ".join(t.text_content() for t in tree.xpath("//head/title")).strip()
+    if h1 and h1[0] and (h1[0] in page_title or not title):
+        title = h1[0]  # the headline, without the site name of <title>
+    elif not title:
+        title = page_title
+    canonical = None
+    for link in tree.xpath('//link[@rel="canonical"]'):
+        canonical = link.get("href") or None
+    body = tree.find("body")
+    page_text = " ".join((body if body is not None else tree).itertext())
+    head_text = page_text[: max(page_text.find(text[:20]), 0) + 200] if text else page_text[:600]
+    published, source = find_published(tree, url)
+    author = _byline(tree, head_text) or (getattr(doc, "author", None) or None)
+    flags = [] if published else ["no_date"]
+    if not re.search(r"</html\s*>", html[-2000:], re.I):
+        flags.append("truncated_html")
+    og_site = tree.xpath('//meta[@property="og:site_name"]/@content')
+    sitename = getattr(doc, "sitename", None) if doc is not None else None
+    names = [site_name or "", *og_site, sitename or ""]
+    return Extracted(
+        title=_clean_title(title, names),
+        text=text,
+        author=author,
+        canonical_url=canonical,
+        published=published.isoformat() if published else None,
+        date_source=source,
+        flags=flags,
+    )
+
+
+def extract_pdf(
+    body: bytes, url: str, hint_title: str | None = None, hint_date: str | None = None
+) -> Extracted:
+    """Text per page (pages joined by form feeds), title, year and publisher from a PDF."""
+    try:
+        reader = PdfReader(io.BytesIO(body), strict=False)
+        if reader.is_encrypted:
+            raise ExtractionError("encrypted PDF")
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        meta = reader.metadata or {}
+    except ExtractionError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise ExtractionError(f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # pypdf raises many types on hostile files; keep the crawl alive
+        raise ExtractionError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
+    text = "\f".join(pages).strip()
+    if len(text.replace("\f", "").strip()) < 40:
+        raise ExtractionError("PDF has no extractable text (scanned or empty)")
+    title = str(meta.get("/Title") or hint_title or pages[0].splitlines()[0]).strip()
+    author = str(meta.get("/Author") or "").strip() or None
+    published, source = None, None
+    if hint_date and (d := parse_date(hint_date)):
+        published, source = d.isoformat(), "listing"
+    else:
+        created = str(meta.get("/CreationDate") or "")
+        m = re.match(r"D:(\d{4})(\d{2})(\d{2})", created)
+        if m and m.group(1) != "2000" and (d := parse_date("-".join(m.groups()))):
+            published, source = d.isoformat(), "pdf-metadata"
+    flags = [] if published else ["no_date"]
+    if published is None and (m := _REPORT_YEAR.search(title)):
+        flags.append(f"report_year={m.group(1)}")
+    return Extracted(
+        title=title,
+        text=text,
+        author=author,
+        canonical_url=None,
+        published=published,
+        date_source=source,
+        n_pages=len(pages),
+        flags=flags,
+    )

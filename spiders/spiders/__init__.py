@@ -1,0 +1,1 @@
+"""The spiders: `media` (feeds, sitemaps, listings -> articles) and `reports` (PDF/HTML reports)."""

@@ -1,0 +1,8 @@
+"""Sector-media spider: feeds, sitemaps and listings -> articles."""
+
+from spiders.spiders.base import SourceSpider
+
+
+class MediaSpider(SourceSpider):
+    name = "media"
+    doc_types = ("article",)

@@ -1,0 +1,46 @@
+"""Shared fixtures: the sample site's manifest, a local server for it, and one demo run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / "spiders" / "sample_site" / "manifest.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_prefect(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep Prefect's database and settings out of the developer's home."""
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict:
+    return json.loads(MANIFEST.read_text("utf-8"))
+
+
+def qun(*args: str, check: bool = True, **kw: object) -> subprocess.CompletedProcess[str]:
+    """Run the installed `qun` command as a user would."""
+    exe = Path(sys.executable).with_name("qun")
+    proc = subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, cwd=kw.pop("cwd", ROOT), **kw
+    )  # type: ignore[call-overload]
+    if check and proc.returncode != 0:
+        raise AssertionError(f"qun {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `qun run --demo` into a fresh data dir, shared by the end-to-end tests."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    qun("run", "--demo", "--data-dir", str(data), "--quiet")
+    return data

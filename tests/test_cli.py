@@ -1,0 +1,161 @@
+"""The `qun` command end to end, as a user runs it: the demo on the sample site, the datasets
+it leaves behind, `qun extract`, help texts and error handling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.dataset as ds
+import pytest
+
+from tests.conftest import qun
+
+DATASETS = ("documents", "org_mentions", "concept_mentions", "concept_trends")
+SUBCOMMANDS = ("run", "crawl", "extract", "trends", "report", "eval", "sources")
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_demo_datasets_open_with_pyarrow_and_duckdb(demo_dir: Path, name: str):
+    table = ds.dataset(demo_dir / name, partitioning="hive").to_table()
+    assert table.num_rows > 0
+    con = duckdb.connect()
+    rows = con.execute(
+        f"select count(*) from read_parquet('{demo_dir}/{name}/**/*.parquet', "
+        "hive_partitioning = true)"
+    ).fetchall()[0][0]
+    assert rows == table.num_rows
+
+
+def test_demo_documents_hold_every_allowed_document_once(demo_dir: Path, manifest: dict):
+    docs = ds.dataset(demo_dir / "documents", partitioning="hive").to_table().to_pylist()
+    urls = [d["url"] for d in docs]
+    assert len(urls) == len(set(urls)) == len({d["doc_id"] for d in docs})
+    assert set(urls) == {d["url"] for d in manifest["documents"] if d["allowed"]}
+
+
+def test_demo_links_every_reprint_to_its_original(demo_dir: Path, manifest: dict):
+    docs = ds.dataset(demo_dir / "documents", partitioning="hive").to_table().to_pylist()
+    by_url = {d["url"]: d for d in docs}
+    gold = {d["id"]: d for d in manifest["documents"]}
+    reprints = [d for d in manifest["documents"] if d["reprint_of"]]
+    assert reprints
+    for rep in reprints:
+        original = by_url[gold[rep["reprint_of"]]["url"]]
+        assert by_url[rep["url"]]["duplicate_of"] == original["doc_id"], rep["url"]
+    assert sum(d["duplicate_of"] is not None for d in docs) == len(reprints)
+
+
+def test_demo_trends_tell_the_sample_story(demo_dir: Path, manifest: dict):
+    con = duckdb.connect()
+    rows = con.execute(f"""
+        select cast(period as int) as year, share, docs_mentioning
+        from read_parquet('{demo_dir}/concept_trends/**/*.parquet', hive_partitioning = true)
+        where granularity = 'year' and concept = 'collective_impact'
+          and outlet = '*' and lang = '*' order by year""").fetchall()
+    first_gold = min(
+        int(d["date"][:4])
+        for d in manifest["documents"]
+        if d["allowed"] and "collective_impact" in d["concepts"]
+    )
+    first_seen = min(year for year, _, n in rows if n > 0)
+    assert first_seen == first_gold
+    before = [s for y, s, _ in rows if y < 2017]
+    after = [s for y, s, _ in rows if y > 2017]
+    assert sum(after) / len(after) > 2 * sum(before) / len(before)
+
+
+def test_demo_report_is_written(demo_dir: Path):
+    report = (demo_dir / "report" / "index.html").read_text("utf-8")
+    assert "集合影响力" in report and "<svg" in report and "<script" not in report
+
+
+def _rows(data_dir: Path) -> dict[str, list[str]]:
+    """Every row of every dataset as sorted JSON (fetch times aside)."""
+    out = {}
+    for name in DATASETS:
+        table = ds.dataset(data_dir / name, partitioning="hive").to_table()
+        if "fetched_at" in table.column_names:
+            table = table.drop_columns(["fetched_at"])
+        out[name] = sorted(
+            json.dumps(r, default=str, sort_keys=True, ensure_ascii=False)
+            for r in table.to_pylist()
+        )
+    return out
+
+
+def test_second_demo_run_changes_nothing(demo_dir: Path):
+    before = _rows(demo_dir)
+    summary = json.loads(qun("run", "--demo", "--data-dir", str(demo_dir), "--json").stdout)
+    assert _rows(demo_dir) == before
+    assert summary["rows"]["documents"] == len(before["documents"])
+
+
+def test_run_prints_a_summary_with_rows_dates_and_report(tmp_path: Path):
+    out = qun("run", "--demo", "--data-dir", str(tmp_path / "d"))
+    assert "documents" in out.stdout and "concept_trends" in out.stdout
+    assert "documents dated 2011-" in out.stdout
+    assert f"report: {tmp_path / 'd' / 'report' / 'index.html'}" in out.stdout
+
+
+def test_extract_contract_on_mixed_input_with_bad_lines(tmp_path: Path):
+    lines = [
+        json.dumps(
+            {"id": "s", "text": "南都公益基金会与晨光社区发展中心推动集合影响力。"},
+            ensure_ascii=False,
+        ),
+        json.dumps(
+            {"id": "t", "text": "香港社會服務聯會與樂施會建立骨幹組織。"}, ensure_ascii=False
+        ),
+        json.dumps({"id": "e", "text": "The Narada Foundation backs collective impact in China."}),
+        "this is not json",
+        json.dumps({"id": "n"}),
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", "utf-8")
+    qun("extract", "--jsonl", str(src), "--out", str(tmp_path / "out.jsonl"))
+    out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+    assert [o.get("id") for o in out] == ["s", "t", "e", None, "n"]
+    assert [o.get("lang") for o in out[:3]] == ["zh-Hans", "zh-Hant", "en"]
+    assert "error" in out[3] and "error" in out[4]
+    texts = [json.loads(x)["text"] for x in lines[:3]]
+    for o, text in zip(out[:3], texts, strict=True):
+        assert o["organizations"] and o["concepts"]
+        for item in o["organizations"] + o["concepts"]:
+            assert text[item["start"] : item["end"]] == item["text"]
+
+
+def test_extract_reads_stdin_and_writes_stdout():
+    proc = qun("extract", input='{"id": "1", "text": "集合影响力"}\n')
+    assert json.loads(proc.stdout)["concepts"][0]["concept"] == "collective_impact"
+
+
+@pytest.mark.parametrize("sub", ("", *SUBCOMMANDS))
+def test_help_explains_options(sub: str):
+    proc = qun(*([sub] if sub else []), "--help")
+    assert proc.returncode == 0
+    assert "usage: qun" in proc.stdout
+    if sub and sub != "sources":
+        assert "--data-dir" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "--sources", "no-such-source"),
+        ("extract", "--jsonl", "/no/such/file.jsonl"),
+        ("eval", "sample", "--manifest", "/no/such/manifest.json"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(args, tmp_path: Path):
+    proc = qun(*args, "--data-dir", str(tmp_path), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("qun: error: ")
+    assert "Traceback" not in proc.stderr
+
+
+def test_eval_sample_prints_scores():
+    proc = qun("eval", "sample", "--json")
+    scores = json.loads(proc.stdout)
+    assert set(scores) == {"organizations", "concepts"}

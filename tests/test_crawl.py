@@ -1,0 +1,96 @@
+"""Crawl the bundled sample site from a local server and check what comes out against the
+manifest: every allowed document, nothing from the robots-disallowed section, correct decoding
+and dates, and every bad page recorded with its reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from flows.crawl import read_jsonl, run_spider
+from spiders.devserver import SiteServer
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("crawl")
+    with SiteServer() as server:
+        runs = {
+            s: run_spider(s, "sample", out / s, proxy=server.url, fast=True)
+            for s in ("media", "reports")
+        }
+        hits = list(server.hits)
+    docs = [d for s in runs for d in read_jsonl(out / s / "documents.jsonl")[0]]
+    errors = [e for s in runs for e in read_jsonl(out / s / "errors.jsonl")[0]]
+    return {"runs": runs, "docs": docs, "errors": errors, "hits": hits}
+
+
+def test_yields_exactly_the_allowed_documents(crawl, manifest):
+    allowed = {d["url"] for d in manifest["documents"] if d["allowed"]}
+    urls = [d["url"] for d in crawl["docs"]]
+    assert len(urls) == len(set(urls)), "a document was fetched twice"
+    assert set(urls) == allowed
+
+
+def test_robots_disallowed_section_is_never_fetched(crawl, manifest):
+    assert not any("/member/" in h for h in crawl["hits"])
+    robots = [e for e in crawl["errors"] if e["stage"] == "robots"]
+    member = {d["url"] for d in manifest["documents"] if not d["allowed"]}
+    assert member <= {e["url"] for e in robots}
+
+
+def test_legacy_encodings_decode_without_replacement_characters(crawl, manifest):
+    by_url = {d["url"]: d for d in manifest["documents"]}
+    encodings = Counter()
+    for doc in crawl["docs"]:
+        expected = by_url[doc["url"]]["encoding"]
+        if expected:
+            assert doc["encoding"] == expected, doc["url"]
+            encodings[expected] += 1
+        assert "\ufffd" not in doc["text"], doc["url"]
+    assert encodings["gb18030"] >= 10 and encodings["big5hkscs"] >= 5
+
+
+def test_published_dates_match_the_manifest(crawl, manifest):
+    by_url = {d["url"]: d for d in manifest["documents"]}
+    right = sum(d["published_at"] == by_url[d["url"]]["date"] for d in crawl["docs"])
+    assert right / len(crawl["docs"]) >= 0.98
+
+
+def test_titles_languages_and_main_text(crawl, manifest):
+    by_url = {d["url"]: d for d in manifest["documents"]}
+    for doc in crawl["docs"]:
+        gold = by_url[doc["url"]]
+        assert doc["title"] == gold["title"]
+        assert doc["lang"] == gold["lang"]
+        paragraphs = [p for p in gold["text"].split("\n") if p.strip()]
+        assert all(p[:25] in doc["text"] for p in paragraphs), doc["url"]
+        assert "版权所有" not in doc["text"] and "synthetic sample" not in doc["text"]
+        if gold["lang"] == "zh-Hant":
+            assert doc["text_simplified"] != doc["text"]
+            assert len(doc["text_simplified"]) == len(doc["text"])
+
+
+def test_bad_pages_end_as_recorded_errors(crawl, manifest):
+    got = {(e["url"], e["stage"]): e["reason"] for e in crawl["errors"]}
+    for bad in manifest["bad_pages"]:
+        assert (bad["url"], bad["stage"]) in got, bad
+        assert got[(bad["url"], bad["stage"])]
+    for run in crawl["runs"].values():
+        assert run.stats["finish_reason"] == "finished"
+
+
+def test_reports_have_pages_and_publisher(crawl):
+    pdfs = [d for d in crawl["docs"] if d["url"].endswith(".pdf")]
+    assert len(pdfs) == 10
+    assert all(d["n_pages"] >= 3 and d["doc_type"] == "report" for d in pdfs)
+    assert all(d["author"] in ("明德公益基金会", "恒信慈善基金会") for d in pdfs)
+
+
+def test_read_jsonl_skips_a_line_cut_by_a_kill(tmp_path: Path):
+    path = tmp_path / "documents.jsonl"
+    path.write_text('{"a": 1}\n{"a": 2}\n{"a": ', "utf-8")
+    rows, bad = read_jsonl(path)
+    assert rows == [{"a": 1}, {"a": 2}] and bad == 1

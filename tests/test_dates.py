@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from lxml import html
+
+from spiders.dates import find_published, parse_date
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2017年11月26日",
+        "2017 年 11 月 26 日",
+        "发布时间：2017-11-26 09:30",
+        "2017/11/26",
+        "2017.11.26",
+        "Sun, 26 Nov 2017 08:00:00 +0800",
+        "November 26, 2017",
+        "26 Nov 2017",
+        "2017-11-26T08:00:00+08:00",
+        "二〇一七年十一月二十六日",
+    ],
+)
+def test_parse_date_formats(text):
+    assert parse_date(text) == date(2017, 11, 26)
+
+
+@pytest.mark.parametrize("text", ["", "no date here", "2017年13月40日", "1850-01-01"])
+def test_parse_date_rejects_non_dates(text):
+    assert parse_date(text) is None
+
+
+def test_issue_htmldate_reads_chinese_date_as_january_first():
+    """htmldate turns 2017年11月26日 into 2017-01-01; qun must not."""
+    tree = html.fromstring(
+        "<html><body><div>2017年11月26日 本报记者 王磊</div><p>正文</p></body></html>"
+    )
+    assert find_published(tree, "http://x.example/a.html") == (date(2017, 11, 26), "page-text")
+
+
+def test_sources_in_order_meta_jsonld_label_url():
+    meta = html.fromstring(
+        '<html><head><meta property="article:published_time" '
+        'content="2015-03-02T08:00:00Z"></head><body>发布时间：2016-01-01</body></html>'
+    )
+    assert find_published(meta, "http://x/2014/05/06/a.html") == (date(2015, 3, 2), "meta")
+    ld = html.fromstring(
+        '<html><head><script type="application/ld+json">'
+        '{"@type": "NewsArticle", "datePublished": "2015-04-05"}</script></head>'
+        "<body>x</body></html>"
+    )
+    assert find_published(ld, "http://x/a") == (date(2015, 4, 5), "jsonld")
+    label = html.fromstring("<html><body>首页 2013年1月1日 發佈時間：2017-11-26</body></html>")
+    assert find_published(label, "http://x/a") == (date(2017, 11, 26), "page-label")
+    url = html.fromstring("<html><body>没有日期</body></html>")
+    assert find_published(url, "http://x/news/2019/04/30/1.html") == (date(2019, 4, 30), "url")
+    assert find_published(url, "http://x/a") == (None, None)

@@ -1,0 +1,24 @@
+"""Quality gate: extractor scores on the annotated sample documents stay above pinned floors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from models.evaluate import evaluate_documents
+
+FLOORS = json.loads((Path(__file__).with_name("eval_floors.json")).read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def sample_scores(manifest: dict) -> dict:
+    docs = [d for d in manifest["documents"] if d["allowed"]]
+    return {k: v.as_dict() for k, v in evaluate_documents(docs).items()}
+
+
+@pytest.mark.parametrize("task", sorted(FLOORS["sample"]))
+def test_sample_scores_stay_above_floors(sample_scores: dict, task: str):
+    for metric, floor in FLOORS["sample"][task].items():
+        assert sample_scores[task][metric] >= floor, (task, metric, sample_scores[task])

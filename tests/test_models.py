@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+
+from models.concepts import find_concepts
+from models.extract import extract
+from models.orgs import find_orgs
+
+
+def concepts(text: str) -> list[str]:
+    return [c.concept for c in find_concepts(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "这是一次集合影响力的实践，需要骨干组织和共同议程。",
+            ["collective_impact", "backbone_support", "common_agenda"],
+        ),
+        ("2014年的文章称之为集体影响力。", ["collective_impact"]),
+        ("集合影響力需要骨幹組織。", ["collective_impact", "backbone_support"]),
+        (
+            "Collective impact requires a backbone organization and shared measurement.",
+            ["collective_impact", "backbone_support", "shared_measurement"],
+        ),
+        ("杨团提出的“群”的理念强调跨界合作。", ["qun", "cross_sector_collaboration"]),
+        ("Yang Tuan calls this idea qun.", ["qun"]),
+    ],
+)
+def test_concepts_found(text, expected):
+    assert concepts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这家企业的社会影响力很大，影响力投资也在增长。",
+        "学校的骨干教师和骨干企业参加了培训。",
+        "群众在微信群里讨论，人群很多。",
+        "“群”这个字很常见。",  # 群 without 杨团 in the sentence
+        "The group chat of the crowd had great influence.",
+    ],
+)
+def test_hard_negatives_produce_no_concept(text):
+    assert concepts(text) == []
+
+
+def test_organizations_gazetteer_rules_and_offsets():
+    text = "南都公益基金会向晨光社区发展中心捐赠300万元，中国社科院与北京市民政局联合主办论坛。"
+    found = find_orgs(text)
+    assert [(m.text, m.type) for m in found] == [
+        ("南都公益基金会", "foundation"),
+        ("晨光社区发展中心", "ngo"),
+        ("中国社科院", "academic"),
+        ("北京市民政局", "government"),
+    ]
+    assert all(text[m.start : m.end] == m.text for m in found)
+
+
+def test_aliases_across_scripts_and_languages_resolve_to_one_org():
+    ids = {
+        m.org_id
+        for t in ("中国社会科学院", "中国社科院", "中國社會科學院", "CASS")
+        for m in find_orgs(f"{t}的研究")
+    }
+    assert len(ids) == 1
+
+
+def test_extract_contract_offsets_on_traditional_text():
+    text = "香港公益金與樂施會簽署合作協議，推動集合影響力。"
+    out = extract(text)
+    assert out["lang"] == "zh-Hant"
+    assert out["organizations"] and out["concepts"]
+    for item in out["organizations"] + out["concepts"]:
+        assert text[item["start"] : item["end"]] == item["text"]
+    assert set(out["organizations"][0]) == {"text", "start", "end", "org_id", "canonical", "type"}
