@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datasets import documents, mentions, trends
+from datasets import documents, mentions, runs, trends
 from datasets.store import DatasetSpec
 
 ALL: tuple[DatasetSpec, ...] = (
     documents.SPEC,
     documents.ERRORS_SPEC,
+    runs.SPEC,
     mentions.ORG_SPEC,
     mentions.CONCEPT_SPEC,
     trends.SPEC,

@@ -29,6 +29,10 @@ SCHEMA = pa.schema(
         pa.field("duplicate_of", pa.string()),
         pa.field("n_pages", pa.int32()),
         pa.field("flags", pa.list_(pa.string())),
+        pa.field("etag", pa.string()),
+        pa.field("last_modified", pa.string()),
+        pa.field("warc_file", pa.string()),
+        pa.field("warc_offset", pa.int64()),
     ]
 )
 

@@ -160,6 +160,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from flows.pipeline import reextract_flow
+
+    print(json.dumps(reextract_flow(Path(args.data_dir))))
+    return 0
+
+
 # ---- trends / report / eval / sources ------------------------------------------------------------
 def cmd_trends(args: argparse.Namespace) -> int:
     from flows.pipeline import trends_flow
@@ -297,6 +304,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser(
+        "reextract",
+        parents=[common],
+        help="rebuild documents from the raw WARC archive",
+        description="Re-run decoding and main-text extraction on the responses archived in "
+        "DIR/archive/*.warc.gz (newest per URL), without crawling, and merge the results into "
+        "the documents dataset.",
+    )
+    p.set_defaults(func=cmd_reextract)
+
+    p = sub.add_parser(
         "trends",
         parents=[common],
         help="recompute the trend tables",
@@ -346,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
-    except (UserError, RegistryError, CrawlFailed, DatasetError, OSError) as exc:
+    except (UserError, RegistryError, CrawlFailed, DatasetError, OSError) as exc:  # noqa: B014
         if args.verbose:
             raise
         print(f"qun: error: {exc}", file=sys.stderr)

@@ -46,6 +46,9 @@ def run_spider(
     fast: bool = False,
     registry: Path | None = None,
     settings: dict[str, str] | None = None,
+    warc_dir: Path | None = None,
+    seen_file: Path | None = None,
+    run_id: str | None = None,
 ) -> CrawlRun:
     """`scrapy crawl <spider>` in a subprocess; raise CrawlFailed unless it finished cleanly."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -72,6 +75,12 @@ def run_spider(
     ]
     if registry:
         cmd += ["-a", f"registry={registry}"]
+    if proxy:  # the demo and tests serve their sites on loopback through this proxy
+        cmd += ["-s", "QUN_ALLOW_PRIVATE=True"]
+    if warc_dir:
+        cmd += ["-s", f"QUN_WARC_DIR={warc_dir}", "-s", f"QUN_RUN_ID={run_id or out_dir.name}"]
+    if seen_file:
+        cmd += ["-s", f"QUN_SEEN_FILE={seen_file}"]
     for key, value in {**(FAST_SETTINGS if fast else {}), **(settings or {})}.items():
         cmd += ["-s", f"{key}={value}"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -82,6 +91,8 @@ def run_spider(
     stats = json.loads(stats_file.read_text("utf-8"))
     if stats.get("finish_reason") != "finished":
         raise CrawlFailed(f"spider {spider!r} stopped early: {stats.get('finish_reason')}")
+    if stats.get("downloader/request_count", 0) and not stats.get("downloader/response_count"):
+        raise CrawlFailed(f"spider {spider!r} got no response at all (network or site down?)")
     return CrawlRun(spider, out_dir, stats)
 
 

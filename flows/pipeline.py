@@ -5,6 +5,8 @@ Network IO (the crawl) is a task of its own with retries; deterministic steps ar
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -15,11 +17,13 @@ from typing import Any
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
 
-from datasets import catalog, documents, mentions, report, store, trends
+from datasets import catalog, documents, mentions, report, runs, store, trends
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
 from models.extract import mention_rows
+from spiders import archive
 from spiders.dedup import DocPrint, link_duplicates
+from spiders.items import Document
 from spiders.registry import load_sources, select
 
 SPIDERS = ("media", "reports")
@@ -36,8 +40,26 @@ class RunSummary:
 
 # ---- crawl -------------------------------------------------------------------------------------
 @task(name="crawl-spider", retries=2, retry_delay_seconds=[5, 30])
-def crawl_task(spider: str, sources: str, out_dir: Path, proxy: str | None, fast: bool) -> CrawlRun:
-    return run_spider(spider, sources, out_dir, proxy=proxy, fast=fast)
+def crawl_task(
+    spider: str,
+    sources: str,
+    out_dir: Path,
+    proxy: str | None,
+    fast: bool,
+    warc_dir: Path,
+    seen_file: Path,
+    run_id: str,
+) -> CrawlRun:
+    return run_spider(
+        spider,
+        sources,
+        out_dir,
+        proxy=proxy,
+        fast=fast,
+        warc_dir=warc_dir,
+        seen_file=seen_file,
+        run_id=run_id,
+    )
 
 
 def _ts(value: str | None) -> datetime | None:
@@ -47,12 +69,11 @@ def _ts(value: str | None) -> datetime | None:
 def _doc_rows(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for r in raw:
+        published = date.fromisoformat(r["published_at"]) if r.get("published_at") else None
         rows.append(
             {
                 **r,
-                "published_at": date.fromisoformat(r["published_at"])
-                if r.get("published_at")
-                else None,
+                "published_at": published,
                 "fetched_at": _ts(r.get("fetched_at")),
                 "duplicate_of": None,
             }
@@ -60,21 +81,60 @@ def _doc_rows(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _run_row(run_id: str, sources: str, stats: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "spider": stats.get("spider"),
+        "sources": sources,
+        "start_time": _ts(stats.get("start_time")),
+        "finish_time": _ts(stats.get("finish_time")),
+        "finish_reason": stats.get("finish_reason"),
+    }
+    row.update({k: int(stats.get(v, 0)) for k, v in runs.STAT_KEYS.items()})
+    return row
+
+
+_BOOKKEEPING = {"fetched_at", "warc_file", "warc_offset", "duplicate_of"}
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    """A document row without fetch bookkeeping: equal means nothing a user sees changed."""
+    return {k: v for k, v in row.items() if k not in _BOOKKEEPING and k in documents.SCHEMA.names}
+
+
 @task(name="ingest-crawl")
-def ingest_task(data_dir: Path, runs: list[CrawlRun]) -> dict[str, int]:
-    """Merge crawled documents into `documents` (by doc_id), link reprints, record errors."""
+def ingest_task(data_dir: Path, out_dirs: list[Path]) -> dict[str, int]:
+    """Merge crawl outputs into `documents` (by doc_id), link reprints, record errors and runs.
+
+    Also takes the outputs of crawls that were killed before they were ingested, so their work
+    is kept and nothing is fetched twice."""
     new_docs: list[dict[str, Any]] = []
     new_errors: list[dict[str, Any]] = []
+    run_rows: list[dict[str, Any]] = []
     broken = 0
-    for run in runs:
-        docs, bad_d = read_jsonl(run.out_dir / "documents.jsonl")
-        errs, bad_e = read_jsonl(run.out_dir / "errors.jsonl")
+    for out in out_dirs:
+        docs, bad_d = read_jsonl(out / "documents.jsonl")
+        errs, bad_e = read_jsonl(out / "errors.jsonl")
         new_docs += docs
         new_errors += errs
         broken += bad_d + bad_e
+        stats_file = out / "stats.json"
+        if stats_file.exists():
+            meta = json.loads((out.parent / "run.json").read_text("utf-8"))
+            run_rows.append(
+                _run_row(meta["run_id"], meta["sources"], json.loads(stats_file.read_text("utf-8")))
+            )
     merged = {r["doc_id"]: r for r in store.read(documents.SPEC, data_dir).to_pylist()}
+    changed = 0
     for row in _doc_rows(new_docs):
-        merged[row["doc_id"]] = row
+        old = merged.get(row["doc_id"])
+        if (
+            old is None
+            or old["content_hash"] != row["content_hash"]
+            or old["title"] != row["title"]
+        ):
+            changed += 1
+            merged[row["doc_id"]] = row
     prints = [
         DocPrint(
             r["doc_id"],
@@ -98,12 +158,38 @@ def ingest_task(data_dir: Path, runs: list[CrawlRun]) -> dict[str, int]:
         errors[(r["url"], r["stage"])] = {**r, "fetched_at": _ts(r.get("fetched_at"))}
     err_table = pa.Table.from_pylist(list(errors.values()), schema=documents.ERRORS_SCHEMA)
     store.write(documents.ERRORS_SPEC, data_dir, err_table, replace_all=True)
+    if run_rows:
+        old_runs = store.read(runs.SPEC, data_dir).to_pylist()
+        keep = [r for r in old_runs if r["run_id"] not in {x["run_id"] for x in run_rows}]
+        store.write(
+            runs.SPEC,
+            data_dir,
+            pa.Table.from_pylist(keep + run_rows, schema=runs.SCHEMA),
+            replace_all=True,
+        )
     return {
         "documents": result.rows,
+        "new_or_changed": changed,
         "crawl_errors": err_table.num_rows,
         "reprints": len(links),
         "unreadable_lines": broken,
     }
+
+
+@task(name="write-seen-state")
+def seen_task(data_dir: Path, path: Path) -> int:
+    """What was fetched before, with its validators, for conditional re-crawls."""
+    table = store.read(documents.SPEC, data_dir).select(["url", "etag", "last_modified"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in table.to_pylist():
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return table.num_rows
+
+
+def _leftovers(crawl_root: Path) -> list[Path]:
+    """Spider output folders of earlier runs that were killed before being ingested."""
+    return sorted(p.parent for p in crawl_root.glob("*/*/documents.jsonl"))
 
 
 @flow(name="qun-crawl")
@@ -116,22 +202,66 @@ def crawl_flow(
 ) -> dict[str, Any]:
     """Crawl the selected sources (each spider in its own process) into `documents`."""
     select(load_sources(), sources)  # fail early, with the registry's message, on a bad name
-    run_dir = Path(data_dir) / "_crawl" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    run_dir = run_dir.with_name(f"{run_dir.name}-{uuid.uuid4().hex[:6]}")
-    runs = [crawl_task(spider, sources, run_dir / spider, proxy, fast) for spider in spiders]
-    counts = ingest_task(Path(data_dir), runs)
+    data_dir = Path(data_dir)
+    crawl_root = data_dir / "_crawl"
+    leftovers = _leftovers(crawl_root)
+    if leftovers:
+        get_run_logger().info("taking over %d unfinished crawl outputs", len(leftovers))
+        ingest_task(data_dir, leftovers)
+        for folder in {p.parent for p in leftovers}:
+            shutil.rmtree(folder, ignore_errors=True)
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_dir = crawl_root / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "sources": sources}), "utf-8")
+    seen = run_dir / "seen.jsonl"
+    seen_task(data_dir, seen)
+    done = [
+        crawl_task(
+            spider, sources, run_dir / spider, proxy, fast, data_dir / "archive", seen, run_id
+        )
+        for spider in spiders
+    ]
+    counts = ingest_task(data_dir, [r.out_dir for r in done])
     shutil.rmtree(run_dir, ignore_errors=True)
     return {
+        "run_id": run_id,
         "counts": counts,
         "spiders": {
             r.spider: {
                 "documents": r.documents,
                 "errors": r.errors,
                 "requests": int(r.stats.get("downloader/request_count", 0)),
+                "not_modified": int(r.stats.get("qun/not_modified", 0)),
             }
-            for r in runs
+            for r in done
         },
     }
+
+
+@flow(name="qun-reextract")
+def reextract_flow(data_dir: Path) -> dict[str, int]:
+    """Rebuild documents from the raw WARC archive with the current extraction code."""
+    data_dir = Path(data_dir)
+    warcs = sorted((data_dir / "archive").glob("*.warc.gz"))
+    if not warcs:
+        raise FileNotFoundError(f"no WARC files in {data_dir / 'archive'}: crawl first")
+    latest: dict[str, Any] = {}
+    for page in archive.iter_pages(warcs, load_sources()):
+        latest[page.url] = page  # later runs win
+    run_dir = data_dir / "_crawl" / f"reextract-{uuid.uuid4().hex[:6]}" / "archive"
+    run_dir.mkdir(parents=True)
+    with (
+        (run_dir / "documents.jsonl").open("w", encoding="utf-8") as docs_fh,
+        (run_dir / "errors.jsonl").open("w", encoding="utf-8") as errs_fh,
+    ):
+        for page in latest.values():
+            item = archive.process(page)
+            fh = docs_fh if isinstance(item, Document) else errs_fh
+            fh.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
+    counts = ingest_task(data_dir, [run_dir])
+    shutil.rmtree(run_dir.parent, ignore_errors=True)
+    return {"pages": len(latest), **counts}
 
 
 # ---- extract -----------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ _TYPES = {
 class _Handler(BaseHTTPRequestHandler):
     server_version = "qun-devserver/1"
     root: Path
+    delay: float = 0.0
 
     def log_message(self, format: str, *args: object) -> None:  # quiet by default
         self.server.hits.append(self.path)  # type: ignore[attr-defined]
@@ -48,36 +49,29 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self, head: bool = False) -> None:
         host, path = self._locate()
         site = (self.root / host).resolve()
-        rules = {}
-        if (site / "_responses.json").is_file():
-            rules = json.loads((site / "_responses.json").read_text("utf-8"))
-        rule = rules.get(path, {})
-        if rule.get("delay"):
-            time.sleep(float(rule["delay"]))
-        target = (site / path.lstrip("/")).resolve()
-        if path.endswith("/"):
-            target = target / "index.html"
-        if site not in target.parents or not target.is_file() or not site.is_dir():
-            target = None  # type: ignore[assignment]
-        status = int(rule.get("status", 200 if target else 404))
-        body = target.read_bytes() if target and status == 200 else rule.get("body", "").encode()
-        if status == 404 and not body:
-            body = b"<html><body><h1>404 Not Found</h1></body></html>"
+        rule = self._rule(site, path)
+        if rule.get("delay", self.delay):
+            time.sleep(float(rule.get("delay", self.delay)))
+        if rule.get("fail_first") is not None:  # misbehave N times, then serve normally
+            seen = self.server.failures.get((host, path), 0)  # type: ignore[attr-defined]
+            self.server.failures[(host, path)] = seen + 1  # type: ignore[attr-defined]
+            if seen >= int(rule["fail_first"]):
+                rule = {}
         headers = {
             "Content-Type": _TYPES.get(Path(path).suffix.lower())
             or mimetypes.guess_type(path)[0]
             or "text/html"
         }
-        if target and status == 200:
-            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            mtime = target.stat().st_mtime
-            headers["ETag"] = etag
-            headers["Last-Modified"] = email.utils.formatdate(mtime, usegmt=True)
-            ims = self.headers.get("If-Modified-Since")
-            since = email.utils.parsedate_to_datetime(ims).timestamp() if ims else None
-            if self.headers.get("If-None-Match") == etag or (since and int(mtime) <= since):
-                status, body = 304, b""
-        headers.update(rule.get("headers", {}))
+        if "status" in rule or "file" in rule or "body" in rule:
+            status = int(rule.get("status", 200))
+            body = (
+                (site / rule["file"]).read_bytes()
+                if rule.get("file")
+                else str(rule.get("body", "")).encode("utf-8")
+            )
+            headers.update(rule.get("headers", {}))
+        else:
+            status, body = self._static(site, path, headers)
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -86,15 +80,43 @@ class _Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
+    def _static(self, site: Path, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        """A file of the site, with ETag and Last-Modified; 304 when the client has it."""
+        target = (site / path.lstrip("/")).resolve()
+        if path.endswith("/"):
+            target = target / "index.html"
+        if not (site.is_dir() and site in target.parents and target.is_file()):
+            return 404, b"<html><body><h1>404 Not Found</h1></body></html>"
+        body = target.read_bytes()
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        mtime = int(target.stat().st_mtime)
+        headers["ETag"] = etag
+        headers["Last-Modified"] = email.utils.formatdate(mtime, usegmt=True)
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+        if inm is not None:
+            return (304, b"") if inm == etag else (200, body)
+        if ims and mtime <= email.utils.parsedate_to_datetime(ims).timestamp():
+            return 304, b""
+        return 200, body
+
+    def _rule(self, site: Path, path: str) -> dict:
+        rules_file = site / "_responses.json"
+        if not rules_file.is_file():
+            return {}
+        rules = json.loads(rules_file.read_text("utf-8"))
+        return dict(rules.get(path, {}))
+
 
 class SiteServer:
     """Serve a folder of virtual hosts on 127.0.0.1 in a background thread (a context manager)."""
 
-    def __init__(self, root: Path = SAMPLE_SITE, port: int = 0) -> None:
-        handler = type("Handler", (_Handler,), {"root": Path(root).resolve()})
+    def __init__(self, root: Path = SAMPLE_SITE, port: int = 0, delay: float = 0.0) -> None:
+        handler = type("Handler", (_Handler,), {"root": Path(root).resolve(), "delay": delay})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.httpd.hits = []  # type: ignore[attr-defined]
+        self.httpd.failures = {}  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

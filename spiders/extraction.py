@@ -17,6 +17,7 @@ from spiders.dates import find_published, parse_date
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _BYLINE = re.compile(
     r"(?:作者|作\s*者|撰文|记者|記者|通讯员|通訊員|本报记者|本報記者|文\s*[/／])\s*[:：]?\s*"

@@ -21,6 +21,8 @@ class Page:
     hint_title: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Document:
     flags: list[str] = field(default_factory=list)
     etag: str | None = None
     last_modified: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
 
 
 @dataclass

@@ -81,6 +81,8 @@ class ParsePipeline:
             flags=ext.flags,
             etag=page.etag,
             last_modified=page.last_modified,
+            warc_file=page.warc_file,
+            warc_offset=page.warc_offset,
         )
 
 

@@ -29,6 +29,19 @@ DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 HTTPERROR_ALLOW_ALL = False
 
+RETRY_BACKOFF_BASE = 1.0  # seconds; doubled on each retry unless Retry-After says otherwise
+RETRY_BACKOFF_MAX = 120.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.PrivateAddressMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares.BackoffRetryMiddleware": 550,
+    "spiders.middlewares.ConditionalRequestMiddleware": 580,
+    "spiders.middlewares.WarcArchiveMiddleware": 585,
+}
+# Refuse private, loopback and link-local addresses unless set (the demo and tests set it).
+QUN_ALLOW_PRIVATE = False
+
 # Output
 ITEM_PIPELINES = {
     "spiders.pipelines.ParsePipeline": 100,

@@ -44,3 +44,22 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("demo") / "data"
     qun("run", "--demo", "--data-dir", str(data), "--quiet")
     return data
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A temporary Prefect API for flows called in-process (started once per session)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def site_copy(tmp_path: Path) -> Path:
+    """A private copy of the sample site that a test may change."""
+    import shutil
+
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "spiders" / "sample_site" / "site", root)
+    return root

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from spiders.dates import parse_date
 from spiders.fingerprint import normalize_url
 from spiders.items import CrawlError, Page
+from spiders.middlewares import AlreadySeen, NotModified, UnsafeAddress
 from spiders.registry import REGISTRY, Source, load_sources, select
 
 
@@ -41,6 +42,7 @@ class SourceSpider(scrapy.Spider):
         self.sources = {s.id: s for s in select(load_sources(registry or REGISTRY), source)}
         self.allowed_domains = sorted({d for s in self.sources.values() for d in s.domains})
         self.pages: Counter[str] = Counter()
+        self.requested: set[str] = set()
 
     # -- discovery -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -159,17 +161,23 @@ class SourceSpider(scrapy.Spider):
         doc_type = self._doc_type(src, url)
         if doc_type not in self.doc_types or not src.allows(url):
             return
+        if url in self.requested:
+            return
         if self.pages[source] >= src.max_pages:
             self.crawler.stats.inc_value(f"qun/capped/{source}")
             return
         self.pages[source] += 1
+        self.requested.add(url)
         parsed = parse_date(hint_date) if hint_date else None
-        meta = {"download_maxsize": src.max_pdf_bytes} if doc_type == "report" else {}
+        meta: dict[str, Any] = {"qun_document": True}
+        if doc_type == "report":
+            meta["download_maxsize"] = src.max_pdf_bytes
         yield scrapy.Request(
             url,
             self.parse_document,
             errback=self.failed,
             meta=meta,
+            dont_filter=True,  # de-duplicated above; redirect loops then end in an error
             cb_kwargs={
                 "source": source,
                 "doc_type": doc_type,
@@ -187,6 +195,7 @@ class SourceSpider(scrapy.Spider):
         hint_title: str | None,
     ) -> Iterator[Page]:
         headers = response.headers
+        warc_file, warc_offset = response.meta.get("qun_warc", (None, None))
         yield Page(
             url=response.url,
             source=source,
@@ -200,6 +209,8 @@ class SourceSpider(scrapy.Spider):
             hint_title=hint_title,
             etag=(headers.get("ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
+            warc_file=warc_file,
+            warc_offset=warc_offset,
         )
 
     # -- failures ------------------------------------------------------------------------------
@@ -216,7 +227,11 @@ class SourceSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         source = request.cb_kwargs.get("source", "?")
         status = None
-        if failure.check(HttpError):
+        if failure.check(NotModified, AlreadySeen):
+            return  # unchanged since the last crawl: nothing to record
+        if failure.check(UnsafeAddress):
+            stage, reason = "safety", str(failure.value)
+        elif failure.check(HttpError):
             status = failure.value.response.status
             stage, reason = "fetch", f"HTTP {status}"
         elif "robots.txt" in str(failure.value):
