@@ -26,5 +26,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check flows spiders models datasets tests scripts
 	$(BIN)/ruff format --check flows spiders models datasets tests scripts
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_crawl.py
+
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache

@@ -216,12 +216,14 @@ def crawl_flow(
     (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "sources": sources}), "utf-8")
     seen = run_dir / "seen.jsonl"
     seen_task(data_dir, seen)
-    done = [
-        crawl_task(
+    # The spiders run side by side, each in its own process (two cores, two processes).
+    futures = [
+        crawl_task.submit(
             spider, sources, run_dir / spider, proxy, fast, data_dir / "archive", seen, run_id
         )
         for spider in spiders
     ]
+    done = [f.result() for f in futures]
     counts = ingest_task(data_dir, [r.out_dir for r in done])
     shutil.rmtree(run_dir, ignore_errors=True)
     return {

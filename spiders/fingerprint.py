@@ -6,6 +6,8 @@ import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import numpy as np
+
 _TRACKING = re.compile(r"^(utm_[a-z]+|spm|from|share_token|fbclid|gclid)$", re.I)
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
@@ -44,12 +46,13 @@ def _shingles(text: str, k: int = 4) -> list[str]:
 
 def simhash(text: str) -> int:
     """64-bit SimHash over character 4-grams (works for Chinese and English alike); signed."""
-    weights = [0] * 64
-    for sh in _shingles(text):
-        h = int.from_bytes(hashlib.blake2b(sh.encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    value = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    grams = _shingles(text)
+    digests = b"".join(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams)
+    bits = np.unpackbits(
+        np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )  # row i: the 64 bits of gram i, bit 0 first
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(grams)
+    value = int(np.packbits(votes > 0, bitorder="little").view("<u8")[0])
     return value - (1 << 64) if value >= 1 << 63 else value  # fits Parquet int64
 
 

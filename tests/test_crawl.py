@@ -94,3 +94,42 @@ def test_read_jsonl_skips_a_line_cut_by_a_kill(tmp_path: Path):
     path.write_text('{"a": 1}\n{"a": 2}\n{"a": ', "utf-8")
     rows, bad = read_jsonl(path)
     assert rows == [{"a": 1}, {"a": 2}] and bad == 1
+
+
+def test_spiders_run_standalone_with_scrapy_crawl(tmp_path: Path):
+    """`scrapy crawl media -a source=<id>` works from the repository root, with feed exports."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "items.jsonl"
+    with SiteServer() as server:
+        env = dict(os.environ, http_proxy=server.url)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "crawl",
+                "media",
+                "-a",
+                "source=sample-review",
+                "-s",
+                "QUN_ALLOW_PRIVATE=True",
+                "-s",
+                "DOWNLOAD_DELAY=0",
+                "-O",
+                str(out),
+            ],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    items = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len([i for i in items if "doc_id" in i]) == 20
+    assert all(i["lang"] == "en" for i in items if "doc_id" in i)

@@ -1,0 +1,66 @@
+"""Crawl plus extraction of the bundled sample site, served locally with delays off.
+
+Reports pages per second two ways, medians over repeated runs: over the whole spider processes
+(start-up included) and over Scrapy's own crawl time (from its stats). The reference figure in
+the same run is the time to start a spider process that fetches nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import median, save  # noqa: E402
+from flows.crawl import run_spider  # noqa: E402
+from spiders.devserver import SiteServer  # noqa: E402
+
+
+def one_run(server: SiteServer, out: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    runs = [run_spider(s, "sample", out / s, proxy=server.url, fast=True)
+            for s in ("media", "reports")]
+    wall = time.perf_counter() - start
+    pages = sum(r.stats.get("downloader/response_count", 0) for r in runs)
+    docs = sum(r.documents for r in runs)
+    crawl = sum(float(r.stats.get("elapsed_time_seconds", 0)) for r in runs)
+    return {"wall_s": wall, "crawl_s": crawl, "pages": pages, "documents": docs}
+
+
+def startup(server: SiteServer, out: Path) -> float:
+    start = time.perf_counter()
+    run_spider("media", "sample-review", out, proxy=server.url, fast=True,
+               settings={"CLOSESPIDER_PAGECOUNT": "1"})
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    results, starts = [], []
+    with SiteServer() as server, tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.repeat):
+            results.append(one_run(server, Path(tmp) / f"run{i}"))
+            starts.append(startup(server, Path(tmp) / f"start{i}"))
+    pages = results[0]["pages"]
+    summary = {
+        "repeat": args.repeat,
+        "pages": pages,
+        "documents": results[0]["documents"],
+        "wall_s_median": median([r["wall_s"] for r in results]),
+        "crawl_s_median": median([r["crawl_s"] for r in results]),
+        "pages_per_s_wall": median([r["pages"] / r["wall_s"] for r in results]),
+        "pages_per_s_crawl": median([r["pages"] / r["crawl_s"] for r in results]),
+        "reference_spider_startup_s": median(starts),
+    }
+    path = save("crawl", summary)
+    print(f"{path}: {summary}")
+
+
+if __name__ == "__main__":
+    main()
