@@ -22,8 +22,13 @@ def machine() -> dict[str, Any]:
             mem = int(fh.readline().split()[1]) // 1024
     except OSError:
         pass
-    return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "cpus": os.cpu_count(), "memory_mb": mem, "processor": platform.processor()}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_mb": mem,
+        "processor": platform.processor(),
+    }
 
 
 def median(values: list[float]) -> float:
@@ -32,8 +37,9 @@ def median(values: list[float]) -> float:
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -41,8 +47,13 @@ def commit() -> str:
 def save(name: str, result: dict[str, Any]) -> Path:
     """Write benchmarks/results/<name>.json (the latest run of that benchmark)."""
     RESULTS.mkdir(exist_ok=True)
-    payload = {"benchmark": name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
-               "commit": commit(), "machine": machine(), **result}
+    payload = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(),
+        **result,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return path

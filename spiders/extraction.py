@@ -20,10 +20,15 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _BYLINE = re.compile(
-    r"(?:作者|作\s*者|撰文|记者|記者|通讯员|通訊員|本报记者|本報記者|文\s*[/／])\s*[:：]?\s*"
-    r"([\u4e00-\u9fff·]{2,5}(?:[、，,\s]+[\u4e00-\u9fff·]{2,4}){0,2})"
+    r"(?:作者|作\s*者|撰文|记者|記者|通讯员|通訊員|文\s*[/／]|編輯|编辑)[ \t]*[:：]?[ \t]*"
+    r"(?:(?:本报|本報|特约|特約)?(?:记者|記者|通讯员|通訊員)[ \t]*)?"
+    r"([\u4e00-\u9fff·]{2,4}(?:[、，,][ \t]*[\u4e00-\u9fff·]{2,4}){0,2})(?![\u4e00-\u9fff])"
 )
-_BYLINE_EN = re.compile(r"\bBy\s+([A-Z][\w'.-]+(?:\s+(?:[A-Z][\w'.-]+|de|van|von)){0,3})")
+_BYLINE_EN = re.compile(r"\bBy[ \t]+([A-Z][\w'.-]+(?:[ \t]+(?:[A-Z][\w'.-]+|de|van|von)){0,3})")
+_LEAD_NOISE = re.compile(
+    r"^(?:\s*(?:发布时间|發佈時間|發布時間|发布日期|时间|時間|日期|来源|來源|作者|记者|記者)[:：].{0,60}|"
+    r"\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,40})$"
+)
 _TITLE_SEP = r"\s*(?:[-_|｜丨·:：]|\s[–—]\s)\s*"
 _REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年度?|年|annual)", re.I)
 
@@ -56,6 +61,15 @@ def _clean_title(title: str, site_names: list[str]) -> str:
     return title
 
 
+def _strip_lead(text: str, tree: lxml_html.HtmlElement) -> str:
+    """Drop a leading headline and date/byline lines that the main-text extractor kept."""
+    heads = {h.text_content().strip() for h in tree.xpath("//h1|//h2")}
+    lines = text.split("\n")
+    while len(lines) > 1 and (lines[0].strip() in heads or _LEAD_NOISE.match(lines[0])):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
 def _byline(tree: lxml_html.HtmlElement, header_text: str) -> str | None:
     for meta in tree.iter("meta"):
         if (meta.get("name") or "").lower() in ("author", "byl", "dc.creator") and meta.get(
@@ -83,6 +97,7 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
         deduplicate=False,
     )
     text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    text = _strip_lead(text, tree)
     if len(text) < 40:
         raise ExtractionError("no main text")
     title = (getattr(doc, "title", None) or "").strip()
@@ -99,7 +114,9 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
     page_text = " ".join((body if body is not None else tree).itertext())
     head_text = page_text[: max(page_text.find(text[:20]), 0) + 200] if text else page_text[:600]
     published, source = find_published(tree, url)
-    author = _byline(tree, head_text) or (getattr(doc, "author", None) or None)
+    author = (
+        _byline(tree, head_text) or (getattr(doc, "author", None) or "").strip(" ｜|·-") or None
+    )
     flags = [] if published else ["no_date"]
     if not re.search(r"</html\s*>", html[-2000:], re.I):
         flags.append("truncated_html")

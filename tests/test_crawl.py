@@ -4,6 +4,7 @@ and dates, and every bad page recorded with its reason."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -71,6 +72,26 @@ def test_titles_languages_and_main_text(crawl, manifest):
         if gold["lang"] == "zh-Hant":
             assert doc["text_simplified"] != doc["text"]
             assert len(doc["text_simplified"]) == len(doc["text"])
+
+
+def test_bylines_give_the_author_names(crawl, manifest):
+    role = re.compile(
+        r"^(本报记者|本報記者|特约记者|特約記者|记者|記者|通讯员|通訊員|文\s*[/／]|By)\s*"
+    )
+    by_url = {d["url"]: d for d in manifest["documents"]}
+    pairs = [
+        (re.sub(r"（.*?）", "", role.sub("", by_url[d["url"]]["author"])).strip(), d["author"])
+        for d in crawl["docs"]
+        if by_url[d["url"]]["author"] and d["doc_type"] == "article"
+    ]
+    right = sum(gold == got for gold, got in pairs)
+    assert right / len(pairs) >= 0.95, [p for p in pairs if p[0] != p[1]]
+
+
+def test_main_text_starts_after_headline_and_date_lines(crawl):
+    html_docs = [d for d in crawl["docs"] if not d["url"].endswith(".pdf")]
+    assert not [d["url"] for d in html_docs if d["text"].split("\n")[0].strip() == d["title"]]
+    assert not [d["url"] for d in html_docs if d["text"].startswith(("发布时间", "發佈時間"))]
 
 
 def test_bad_pages_end_as_recorded_errors(crawl, manifest):
