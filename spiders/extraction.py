@@ -91,7 +91,7 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
     doc = trafilatura.bare_extraction(
         html,
         url=url,
-        with_metadata=True,
+        with_metadata=False,  # dates, bylines and titles are ours (htmldate is slow here)
         include_comments=False,
         include_tables=True,
         deduplicate=False,
