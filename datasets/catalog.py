@@ -11,6 +11,7 @@ ALL: tuple[DatasetSpec, ...] = (
     runs.SPEC,
     mentions.ORG_SPEC,
     mentions.CONCEPT_SPEC,
+    mentions.LOG_SPEC,
     trends.SPEC,
 )
 BY_NAME = {spec.name: spec for spec in ALL}

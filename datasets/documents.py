@@ -18,7 +18,7 @@ SCHEMA = pa.schema(
         pa.field("author", pa.string()),
         pa.field("published_at", pa.date32()),
         pa.field("date_source", pa.string()),
-        pa.field("fetched_at", pa.timestamp("s", tz="UTC")),
+        pa.field("fetched_at", pa.timestamp("ms", tz="UTC")),
         pa.field("lang", pa.string()),
         pa.field("script", pa.string()),
         pa.field("text", pa.large_string()),
@@ -52,7 +52,7 @@ ERRORS_SCHEMA = pa.schema(
         pa.field("stage", pa.string()),
         pa.field("reason", pa.string()),
         pa.field("status", pa.int32()),
-        pa.field("fetched_at", pa.timestamp("s", tz="UTC")),
+        pa.field("fetched_at", pa.timestamp("ms", tz="UTC")),
     ]
 )
 

@@ -50,3 +50,22 @@ CONCEPT_SPEC = DatasetSpec(
     key=("doc_id", "start"),
     description="Collective-impact concept mentions with their span in the document text.",
 )
+
+LOG_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("content_hash", pa.string()),
+        pa.field("extractor_version", pa.string()),
+        pa.field("extracted_at", pa.timestamp("ms", tz="UTC")),
+        pa.field("organizations", pa.int32()),
+        pa.field("concepts", pa.int32()),
+    ]
+)
+LOG_SPEC = DatasetSpec(
+    name="extraction_log",
+    schema=LOG_SCHEMA,
+    partition="source",
+    key=("doc_id",),
+    description="Which version of the extractors last read which content of each document.",
+)

@@ -11,8 +11,8 @@ SCHEMA = pa.schema(
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("spider", pa.string(), nullable=False),
         pa.field("sources", pa.string()),
-        pa.field("start_time", pa.timestamp("s", tz="UTC")),
-        pa.field("finish_time", pa.timestamp("s", tz="UTC")),
+        pa.field("start_time", pa.timestamp("ms", tz="UTC")),
+        pa.field("finish_time", pa.timestamp("ms", tz="UTC")),
         pa.field("finish_reason", pa.string()),
         pa.field("requests", pa.int64()),
         pa.field("responses", pa.int64()),
@@ -30,7 +30,7 @@ SPEC = DatasetSpec(
     name="crawl_runs",
     schema=SCHEMA,
     partition="spider",
-    key=("run_id",),
+    key=("run_id", "spider"),
     description="Per-run crawl statistics, one row per spider process.",
 )
 

@@ -183,11 +183,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
+    print(title)
+    print(f"{'':<15}{'P':>8}{'R':>8}{'F1':>8}{'tp':>7}{'fp':>7}{'fn':>7}")
+    for name, s in scores.items():
+        print(
+            f"{name:<15}{s['precision']:>8.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
+            f"{s['tp']:>7}{s['fp']:>7}{s['fn']:>7}"
+        )
+
+
+def cmd_eval_ner(args: argparse.Namespace) -> int:
+    from models.corpora import load
+    from models.evaluate import evaluate_ner, rules_predictor
+
+    try:
+        examples = load(args.dataset)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"cannot load {args.dataset}: {exc}") from exc
+    results = {
+        "rules": {k: v.as_dict() for k, v in evaluate_ner(examples, rules_predictor).items()}
+    }
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    for setup, scores in results.items():
+        _print_scores(f"{args.dataset} ({len(examples)} sentences), {setup}:", scores)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.evaluate import evaluate_documents
 
-    if args.task != "sample":
-        raise UserError(f"unknown evaluation {args.task!r}")
+    if args.task == "ner":
+        return cmd_eval_ner(args)
     path = Path(args.manifest) if args.manifest else None
     if path is None:
         from spiders.devserver import SAMPLE_SITE
@@ -211,6 +240,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 f"{name:<15}{s['precision']:>8.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
                 f"{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}"
             )
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from datasets import catalog, store
+    from datasets.read import validate
+
+    if args.action == "list":
+        for spec in catalog.ALL:
+            table = store.read(spec, args.data_dir)
+            parts = len(list(spec.path(args.data_dir).glob(f"*/{store.PART_FILE}")))
+            print(
+                f"{spec.name:<18}{table.num_rows:>9} rows {parts:>4} partitions  "
+                f"{spec.path(args.data_dir)}"
+            )
+        return 0
+    if args.action == "describe":
+        if args.name not in catalog.BY_NAME:
+            raise UserError(f"unknown dataset {args.name!r}; known: {', '.join(catalog.BY_NAME)}")
+        spec = catalog.BY_NAME[args.name]
+        print(f"{spec.name}: {spec.description}")
+        print(
+            f"partitioned by {spec.partition}; key {', '.join(spec.key)}; "
+            f"schema version {spec.version}; columns:"
+        )
+        for field in spec.schema:
+            print(f"  {field.name:<20}{field.type}")
+        return 0
+    problems = validate(args.data_dir)
+    for problem in problems:
+        print(problem)
+    if problems:
+        raise UserError(f"{len(problems)} problem(s) in {args.data_dir}")
+    print(f"all datasets in {args.data_dir} are valid")
     return 0
 
 
@@ -336,12 +399,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="score the extractors",
         description="Score extraction against annotated data. `sample`: "
         "organizations and concepts against the sample site's manifest "
-        "(document level).",
+        "(document level). `ner`: exact-span organization recognition on a NER corpus, "
+        "merged and per source label.",
     )
-    p.add_argument("task", choices=["sample"], help="what to evaluate")
+    p.add_argument("task", choices=["sample", "ner"], help="what to evaluate")
+    p.add_argument(
+        "--dataset",
+        default="cluener-dev",
+        metavar="NAME|PATH",
+        help="for ner: cluener-dev, msra-test (from ../shared/data or "
+        "QUN_SHARED_DATA), or a JSON-lines file of {text, spans}",
+    )
     p.add_argument("--manifest", metavar="FILE", help="annotated manifest (default: the sample's)")
     p.add_argument("--json", action="store_true", help="print scores as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "datasets",
+        parents=[common],
+        help="list, describe or validate the datasets",
+        description="list: rows and partitions of each dataset; describe NAME: its columns; "
+        "validate: check every file's schema and metadata and that keys are unique "
+        "(exit 1 on any problem).",
+    )
+    p.add_argument("action", choices=["list", "describe", "validate"])
+    p.add_argument("name", nargs="?", help="dataset name (for describe)")
+    p.set_defaults(func=cmd_datasets)
 
     p = sub.add_parser(
         "sources",

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task
 
 from datasets import catalog, documents, mentions, report, runs, store, trends
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
-from models.extract import mention_rows
+from models.extract import EXTRACTOR_VERSION, mention_rows
 from spiders import archive
 from spiders.dedup import DocPrint, link_duplicates
 from spiders.items import Document
@@ -267,16 +268,39 @@ def reextract_flow(data_dir: Path) -> dict[str, int]:
 
 
 # ---- extract -----------------------------------------------------------------------------------
+def _refresh(table: pa.Table, keep: pa.Array, meta: dict[str, tuple[str, Any]]) -> list[dict]:
+    """Rows of documents that need no new extraction, with their document fields refreshed."""
+    rows = table.filter(pc.is_in(table["doc_id"], value_set=keep)).to_pylist()
+    for row in rows:
+        row["source"], row["published_at"] = meta[row["doc_id"]]
+    return rows
+
+
 @task(name="extract-mentions")
 def extract_task(data_dir: Path) -> dict[str, int]:
+    """Extract only documents that are new, changed, or last extracted by another version."""
     docs = (
         store.read(documents.SPEC, data_dir)
-        .select(["doc_id", "source", "published_at", "text"])
+        .select(["doc_id", "source", "published_at", "text", "content_hash"])
         .to_pylist()
     )
-    org_rows: list[dict[str, Any]] = []
-    concept_rows: list[dict[str, Any]] = []
-    for doc in docs:
+    log = {r["doc_id"]: r for r in store.read(mentions.LOG_SPEC, data_dir).to_pylist()}
+    meta = {d["doc_id"]: (d["source"], d["published_at"]) for d in docs}
+
+    def stale(d: dict[str, Any]) -> bool:
+        seen = log.get(d["doc_id"])
+        return seen is None or (seen["content_hash"], seen["extractor_version"]) != (
+            d["content_hash"],
+            EXTRACTOR_VERSION,
+        )
+
+    todo = [d for d in docs if stale(d)]
+    keep = pa.array([d["doc_id"] for d in docs if not stale(d)], pa.string())
+    org_rows = _refresh(store.read(mentions.ORG_SPEC, data_dir), keep, meta)
+    concept_rows = _refresh(store.read(mentions.CONCEPT_SPEC, data_dir), keep, meta)
+    log_rows = [{**log[k], "source": meta[k][0]} for k in keep.to_pylist()]
+    now = datetime.now(UTC)
+    for doc in todo:
         base = {
             "doc_id": doc["doc_id"],
             "source": doc["source"],
@@ -285,6 +309,18 @@ def extract_task(data_dir: Path) -> dict[str, int]:
         orgs, concepts = mention_rows(doc["text"] or "")
         org_rows += [{**base, **o} for o in orgs]
         concept_rows += [{**base, **c} for c in concepts]
+        log_rows.append(
+            {
+                "doc_id": doc["doc_id"],
+                "source": doc["source"],
+                "content_hash": doc["content_hash"],
+                "extractor_version": EXTRACTOR_VERSION,
+                "extracted_at": now,
+                "organizations": len(orgs),
+                "concepts": len(concepts),
+            }
+        )
+    # mentions first, the log last: a run killed in between redoes those documents
     o = store.write(
         mentions.ORG_SPEC,
         data_dir,
@@ -297,12 +333,23 @@ def extract_task(data_dir: Path) -> dict[str, int]:
         pa.Table.from_pylist(concept_rows, schema=mentions.CONCEPT_SCHEMA),
         replace_all=True,
     )
-    return {"org_mentions": o.rows, "concept_mentions": c.rows}
+    store.write(
+        mentions.LOG_SPEC,
+        data_dir,
+        pa.Table.from_pylist(log_rows, schema=mentions.LOG_SCHEMA),
+        replace_all=True,
+    )
+    return {
+        "extracted": len(todo),
+        "unchanged": len(keep),
+        "org_mentions": o.rows,
+        "concept_mentions": c.rows,
+    }
 
 
 @flow(name="qun-extract")
 def extract_flow(data_dir: Path) -> dict[str, int]:
-    """Organizations and concepts for every document into `org_mentions`, `concept_mentions`."""
+    """Organizations and concepts for new or changed documents into the mention datasets."""
     return extract_task(Path(data_dir))
 
 

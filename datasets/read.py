@@ -1,0 +1,104 @@
+"""The reader API for data scientists: any qun dataset as a pyarrow table, a pandas or a polars
+frame, with column selection and filters pushed down to Parquet.
+
+    from datasets.read import load
+    docs = load("documents", "data", columns=["doc_id", "title"], filter=("source", "==", "narada"))
+    df = load("concept_trends", "data", as_="pandas", filter=("granularity", "==", "year"))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from datasets import catalog, store
+
+_OPS = {
+    "==": pc.equal,
+    "!=": pc.not_equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
+
+
+def _expression(filter: Any) -> pc.Expression | None:
+    """A pyarrow expression, or (column, op, value) tuples (a list of them is ANDed)."""
+    if filter is None or isinstance(filter, pc.Expression):
+        return filter
+    if isinstance(filter, tuple):
+        filter = [filter]
+    expr = None
+    for column, op, value in filter:
+        if op == "in":
+            part = pc.field(column).isin(list(value))
+        elif op in _OPS:
+            part = _OPS[op](pc.field(column), pc.scalar(value))
+        else:
+            raise ValueError(f"unknown filter operator {op!r}")
+        expr = part if expr is None else expr & part
+    return expr
+
+
+def load(
+    name: str,
+    data_dir: Path | str = "data",
+    columns: list[str] | None = None,
+    filter: Any = None,
+    as_: str = "arrow",
+) -> Any:
+    """Load dataset `name` from `data_dir` as "arrow", "pandas" or "polars"."""
+    if name not in catalog.BY_NAME:
+        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(catalog.BY_NAME)}")
+    table = store.read(catalog.BY_NAME[name], data_dir, filter=_expression(filter))
+    if columns:
+        table = table.select(columns)
+    if as_ == "arrow":
+        return table
+    if as_ == "pandas":
+        return table.to_pandas()
+    if as_ == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    raise ValueError(f"as_ must be arrow, pandas or polars, not {as_!r}")
+
+
+def validate(data_dir: Path | str) -> list[str]:
+    """Problems found in the datasets under `data_dir` (empty when all is well): files that do
+    not open, schemas or metadata that differ from the dataset's, duplicate keys."""
+    problems: list[str] = []
+    for spec in catalog.ALL:
+        root = spec.path(data_dir)
+        if not root.exists():
+            continue
+        for part in sorted(root.glob(f"*/{store.PART_FILE}")):
+            try:
+                schema = ds.dataset(part, format="parquet").schema
+            except (pa.ArrowInvalid, OSError) as exc:
+                problems.append(f"{spec.name}: {part} does not open: {exc}")
+                continue
+            meta = schema.metadata or {}
+            if meta.get(b"qun.dataset") != spec.name.encode():
+                problems.append(f"{spec.name}: {part} is not marked as this dataset")
+            if meta.get(b"qun.schema_version") != str(spec.version).encode():
+                problems.append(
+                    f"{spec.name}: {part} has schema version "
+                    f"{meta.get(b'qun.schema_version')!r}, expected {spec.version}"
+                )
+            if not schema.remove_metadata().equals(spec.file_schema.remove_metadata()):
+                problems.append(f"{spec.name}: {part} schema differs from the dataset's")
+        if problems:
+            continue
+        table = store.read(spec, data_dir)
+        if table.num_rows and spec.key:
+            keys = table.group_by(list(spec.key)).aggregate([([], "count_all")])
+            dupes = keys.filter(pc.greater(keys["count_all"], 1)).num_rows
+            if dupes:
+                problems.append(f"{spec.name}: {dupes} duplicate keys {spec.key}")
+    return problems
