@@ -18,13 +18,13 @@ demo: $(STAMP)
 	$(BIN)/qun run --demo --data-dir $(DATA)
 
 test: $(STAMP)
-	$(BIN)/ruff check flows spiders models datasets tests scripts
-	$(BIN)/ruff format --check flows spiders models datasets tests scripts
+	$(BIN)/ruff check flows spiders models datasets tests scripts benchmarks
+	$(BIN)/ruff format --check flows spiders models datasets tests scripts benchmarks
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check flows spiders models datasets tests scripts
-	$(BIN)/ruff format --check flows spiders models datasets tests scripts
+	$(BIN)/ruff check flows spiders models datasets tests scripts benchmarks
+	$(BIN)/ruff format --check flows spiders models datasets tests scripts benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_crawl.py

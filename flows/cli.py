@@ -212,11 +212,30 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_relations(args: argparse.Namespace) -> int:
+    from models.evaluate import evaluate_relations, load_relations_eval
+
+    split = "test" if args.dataset == "cluener-dev" else args.dataset
+    if split not in ("dev", "test", "all"):
+        raise UserError("for relations, --dataset is dev, test or all")
+    passages = load_relations_eval(split)
+    result = evaluate_relations(passages)
+    scores = {k: v.as_dict() for k, v in result.items() if k != "direction_accuracy"}
+    if args.json:
+        print(json.dumps({**scores, "direction_accuracy": round(result["direction_accuracy"], 4)}))
+        return 0
+    _print_scores(f"relations, {split} split ({len(passages)} passages):", scores)
+    print(f"direction right on {result['direction_accuracy']:.1%} of matched partnerships")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from models.evaluate import evaluate_documents
 
     if args.task == "ner":
         return cmd_eval_ner(args)
+    if args.task == "relations":
+        return cmd_eval_relations(args)
     path = Path(args.manifest) if args.manifest else None
     if path is None:
         from spiders.devserver import SAMPLE_SITE
@@ -400,15 +419,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score extraction against annotated data. `sample`: "
         "organizations and concepts against the sample site's manifest "
         "(document level). `ner`: exact-span organization recognition on a NER corpus, "
-        "merged and per source label.",
+        "merged and per source label. `relations`: funding, partnerships (with direction) "
+        "and concepts on the annotated passages of models/data/relations_eval.",
     )
-    p.add_argument("task", choices=["sample", "ner"], help="what to evaluate")
+    p.add_argument("task", choices=["sample", "ner", "relations"], help="what to evaluate")
     p.add_argument(
         "--dataset",
         default="cluener-dev",
         metavar="NAME|PATH",
         help="for ner: cluener-dev, msra-test (from ../shared/data or "
-        "QUN_SHARED_DATA), or a JSON-lines file of {text, spans}",
+        "QUN_SHARED_DATA), or a JSON-lines file of {text, spans}; for relations: "
+        "test (default), dev or all",
     )
     p.add_argument("--manifest", metavar="FILE", help="annotated manifest (default: the sample's)")
     p.add_argument("--json", action="store_true", help="print scores as JSON")

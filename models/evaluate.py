@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from models.concepts import find_concepts
@@ -99,3 +101,84 @@ def evaluate_ner(examples: list[Any], predict: Any) -> dict[str, Score]:
 def rules_predictor(texts: list[str]) -> list[list[tuple[int, int, str]]]:
     """Gazetteer and suffix rules only (no statistical model)."""
     return [[(m.start, m.end, m.type) for m in find_orgs(t)] for t in texts]
+
+
+# ---- funding, partnerships and concepts on the annotated passages ------------------------------
+RELATIONS_EVAL = Path(__file__).with_name("data") / "relations_eval"
+
+
+def load_relations_eval(split: str | None = None) -> list[dict[str, Any]]:
+    """The annotated passages (all files of data/relations_eval), optionally one split."""
+    rows = []
+    for path in sorted(RELATIONS_EVAL.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
+    return [r for r in rows if split in (None, "all", r["split"])]
+
+
+def _key(name: str | None) -> str | None:
+    return simplify(name).strip() if name else None
+
+
+def evaluate_relations(passages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Funding records (funder, amount, currency, and recipient where the gold names one),
+    partnerships (unordered pair) with direction accuracy, and concepts (passage, id)."""
+    from models.relations import find_funding, find_partnerships
+
+    tp = fp = fn = 0
+    ptp = pfp = pfn = 0
+    direction_right = 0
+    gold_c: set[tuple[str, str]] = set()
+    pred_c: set[tuple[str, str]] = set()
+    for p in passages:
+        text, pid = p["text"], p["id"]
+        orgs = find_orgs(text)
+        predicted = [
+            (
+                _key(f.funder.text if f.funder else None),
+                f.amount.value,
+                f.amount.currency,
+                _key(f.recipient.text if f.recipient else None),
+            )
+            for f in find_funding(text, orgs)
+        ]
+        remaining = list(dict.fromkeys(predicted))
+        for g in p["funding"]:
+            want = (_key(g["funder"]), float(g["amount"]), g["currency"], _key(g["recipient"]))
+            match = next(
+                (
+                    r
+                    for r in remaining
+                    if r[:3] == want[:3] and (want[3] is None or r[3] == want[3])
+                ),
+                None,
+            )
+            if match is None:
+                fn += 1
+            else:
+                tp += 1
+                remaining.remove(match)
+        fp += len(remaining)
+        gold_p = {
+            frozenset((_key(a), _key(b))): d
+            for (a, b), d in ((q["orgs"], q["direction"]) for q in p["partnerships"])
+        }
+        pred_p = {
+            frozenset((_key(q.a.text), _key(q.b.text))): q.direction
+            for q in find_partnerships(text, orgs)
+        }
+        for pair, d in pred_p.items():
+            if pair in gold_p:
+                ptp += 1
+                direction_right += gold_p[pair] == d
+            else:
+                pfp += 1
+        pfn += len(set(gold_p) - set(pred_p))
+        gold_c |= {(pid, c["concept"]) for c in p["concepts"]}
+        pred_c |= {(pid, c.concept) for c in find_concepts(text)}
+    return {
+        "funding": Score(tp, fp, fn),
+        "partnerships": Score(ptp, pfp, pfn),
+        "direction_accuracy": direction_right / ptp if ptp else 0.0,
+        "concepts": score(gold_c, pred_c),
+    }

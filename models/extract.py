@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.concepts import find_concepts
-from models.orgs import find_orgs
+from models.orgs import OrgMention, find_orgs
+from models.relations import find_funding, find_partnerships
 from models.textutil import detect_lang, sentences
 
 EXTRACTOR_VERSION = "0.1.0"  # bump when extraction output changes; recorded on every row
@@ -17,15 +18,24 @@ class ExtractOptions:
     """What to extract; defaults suit the pipeline."""
 
     organizations: bool = True
+    relations: bool = True
     concepts: bool = True
+
+
+def _org(m: OrgMention | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {"text": m.text, "org_id": m.org_id, "canonical": m.canonical, "type": m.type}
 
 
 def extract(
     text: str, lang: str | None = None, options: ExtractOptions | None = None
 ) -> dict[str, Any]:
-    """Organizations and concepts in `text`, with character offsets into `text`."""
+    """The `qun extract` record for one text: organizations, funding, partnerships and
+    concepts, with character offsets into `text` (see models/data/extract.schema.json)."""
     opts = options or ExtractOptions()
     out: dict[str, Any] = {"lang": lang or detect_lang(text)}
+    orgs = find_orgs(text)
     if opts.organizations:
         out["organizations"] = [
             {
@@ -36,7 +46,31 @@ def extract(
                 "canonical": m.canonical,
                 "type": m.type,
             }
-            for m in find_orgs(text)
+            for m in orgs
+        ]
+    if opts.relations:
+        out["funding"] = [
+            {
+                "funder": _org(f.funder),
+                "recipient": _org(f.recipient),
+                "amount": f.amount.value,
+                "currency": f.amount.currency,
+                "amount_cny": f.amount_cny,
+                "kind": f.kind,
+                "approximate": f.amount.approximate,
+                "amount_text": f.amount.text,
+                "evidence": {"start": f.evidence[0], "end": f.evidence[1]},
+            }
+            for f in find_funding(text, orgs)
+        ]
+        out["partnerships"] = [
+            {
+                "orgs": [_org(p.a), _org(p.b)],
+                "relation": p.relation,
+                "direction": p.direction,
+                "evidence": {"start": p.evidence[0], "end": p.evidence[1]},
+            }
+            for p in find_partnerships(text, orgs)
         ]
     if opts.concepts:
         out["concepts"] = [

@@ -61,6 +61,12 @@ ZH_SUFFIXES: dict[str, str] = {
     "服务中心": "ngo",
     "服务社": "ngo",
     "关爱中心": "ngo",
+    "支持中心": "ngo",
+    "互助中心": "ngo",
+    "救助中心": "ngo",
+    "保护中心": "ngo",
+    "成长中心": "ngo",
+    "促进中心": "ngo",
     "营造中心": "ngo",
     "志愿者协会": "ngo",
     "公益组织发展中心": "ngo",
@@ -93,9 +99,12 @@ ZH_SUFFIXES: dict[str, str] = {
 _SUFFIX_RX = "|".join(sorted(map(re.escape, ZH_SUFFIXES), key=len, reverse=True))
 # A name is a run of Chinese characters (and a few marks) before the suffix. The run is trimmed
 # at the last function word or verb so "明德基金会资助晨光社区发展中心" yields two names.
-_ZH_RULE = re.compile(rf"[\u4e00-\u9fff·（）()A-Za-z0-9]{{1,16}}?(?:{_SUFFIX_RX})")
+_ZH_RULE = re.compile(
+    rf"[\u4e00-\u9fff·（）()A-Za-z0-9]{{1,16}}?(?P<suffix>{_SUFFIX_RX})(?!生|校区|路)"
+)
 _BREAKERS = re.compile(
-    r".*(?:的|和|与|及|向|为|在|由|对|是|了|将|把|被|从|给|等|并|或|都|已|还|就|"
+    r".*(?:的|和|与|及|向|为|在|由|对|是|了|将|把|被|从|给|等|并|或|已|还|就|"
+    r"支付|收到|接受|获得|拨付|拨款|捐给|资助了|感谢|通过|"
     r"资助|支持|联合|发起|举办|主办|承办|协办|签署|签约|成立|加入|宣布|获得|捐赠|捐资|捐款|"
     r"委托|携手|通过|包括|其中|以及|来自|作为|担任|代表|表示|认为|指出|介绍|邀请|参与|推动|"
     r"召开|出席|启动|设立|牵头|合作|共同|分别|先后|多家|各地|该|这|此|其|"
@@ -232,7 +241,9 @@ def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
             orgs[org.org_id] = org
             names = [row["name_zh"], row["name_en"], *row["aliases"].split("|")]
             for name in filter(None, (n.strip() for n in names)):
-                aliases.setdefault(Gazetteer.key(name), org.org_id)
+                aliases.setdefault(
+                    Gazetteer.key(re.sub(r"^the\s+", "", name, flags=re.I)), org.org_id
+                )
     return Gazetteer(orgs, aliases)
 
 
@@ -244,13 +255,11 @@ def rule_org_id(name: str) -> str:
 def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
     hits = []
     for m in _ZH_RULE.finditer(norm):
-        start, end = m.start(), m.end()
-        cut = _BREAKERS.match(norm, start, end - 2)
+        start, end, suffix = m.start(), m.end(), m.group("suffix")
+        cut = _BREAKERS.match(norm, start, m.start("suffix"))
         if cut:
             start = cut.end()
-        name = norm[start:end]
-        suffix = next(s for s in sorted(ZH_SUFFIXES, key=len, reverse=True) if name.endswith(s))
-        if len(name) - len(suffix) < 2 or len(name) < 4:
+        if m.start("suffix") - start < 2 or end - start < 4:
             continue
         hits.append((start, end, ZH_SUFFIXES[suffix]))
     return hits

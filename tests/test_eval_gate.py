@@ -22,3 +22,14 @@ def sample_scores(manifest: dict) -> dict:
 def test_sample_scores_stay_above_floors(sample_scores: dict, task: str):
     for metric, floor in FLOORS["sample"][task].items():
         assert sample_scores[task][metric] >= floor, (task, metric, sample_scores[task])
+
+
+def test_relations_test_split_stays_above_floors():
+    from models.evaluate import evaluate_relations, load_relations_eval
+
+    result = evaluate_relations(load_relations_eval("test"))
+    floors = FLOORS["relations_test"]
+    assert result["direction_accuracy"] >= floors["direction_accuracy"]
+    for task in ("funding", "partnerships", "concepts"):
+        for metric, floor in floors[task].items():
+            assert getattr(result[task], metric) >= floor, (task, metric, result[task].as_dict())

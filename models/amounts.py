@@ -1,0 +1,241 @@
+"""Money amounts in Chinese and English text: 3000万元, 1.2亿元, 五百万元, 港幣5,000萬元,
+200万美元, RMB 10 million, $1.5 million, 45 million yuan, HK$, US$, ¥, €; 逾/近/超过/over/nearly
+mark an approximate amount. Values are in units of the currency; `to_cny` converts with the
+fixed rates of `data/fx_rates.yaml`."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from models.textutil import simplify
+
+RATES = Path(__file__).with_name("data") / "fx_rates.yaml"
+
+
+@dataclass(frozen=True)
+class Amount:
+    start: int
+    end: int
+    text: str
+    value: float
+    currency: str
+    approximate: bool
+
+
+_ZH_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_SMALL = {"十": 10, "百": 100, "千": 1000}
+_ZH_BIG = {"万": 10_000, "亿": 100_000_000}
+_ZH_NUM_CHARS = "零〇一二两三四五六七八九十百千万亿"
+
+
+def parse_zh_number(text: str) -> float | None:
+    """五百万 -> 5000000, 一亿二千万 -> 120000000, 三十 -> 30, 千万 -> 10000000."""
+    if not text or any(c not in _ZH_NUM_CHARS for c in text):
+        return None
+    total, section, digit = 0, 0, None
+    for char in text:
+        if char in _ZH_DIGITS:
+            digit = _ZH_DIGITS[char]
+        elif char in _ZH_SMALL:
+            section += (1 if digit is None else digit) * _ZH_SMALL[char]
+            digit = None
+        else:  # 万 or 亿
+            unit = _ZH_BIG[char]
+            section += digit or 0
+            if section == 0:
+                section = 1
+            if unit == 100_000_000:
+                total = (total + section) * unit
+            else:
+                total += section * unit
+            section, digit = 0, None
+    return float(total + section + (digit or 0))
+
+
+_APPROX_ZH = r"(?P<approx>逾|近|超过|超|约|大约|将近|接近|不少于|至少|多达|达)?"
+_CUR_BEFORE = (
+    r"(?P<cur1>港币|港元|港幣|新台币|新台幣|台币|人民币|人民幣|美元|欧元|澳门元|"
+    r"HK\$|US\$|NT\$|RMB|CNY|USD|HKD|EUR|￥|¥|\$|€|£)?\s*"
+)
+_NUM = (
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    r"[零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*)"
+)
+_UNIT_ZH = r"(?P<more1>余|多)?(?P<unit>万亿|千万|百万|十万|万|亿|千)?"
+_MORE = r"(?P<more>余|多)?"
+_CUR_AFTER = (
+    r"(?P<cur2>美元|港元|港币|港幣|欧元|歐元|英镑|日元|新台币|新台幣|台币|元人民币|"
+    r"元人民幣|元|块)(?P<rmb>人民币|人民幣)?"
+)
+ZH_AMOUNT = re.compile(_APPROX_ZH + _CUR_BEFORE + _NUM + _UNIT_ZH + _MORE + r"\s*" + _CUR_AFTER)
+ZH_AMOUNT_PREFIXED = re.compile(  # ¥50万, 港币5000万 (a currency before, none after)
+    _APPROX_ZH
+    + r"(?P<cur1>港币|港元|港幣|新台币|新台幣|人民币|人民幣|HK\$|US\$|NT\$|RMB|￥|¥|\$|€)\s*"
+    + _NUM
+    + _UNIT_ZH
+    + _MORE
+    + r"(?![\d元])"
+)
+EN_AMOUNT = re.compile(
+    r"(?P<approx>\b(?:over|more than|nearly|almost|about|around|approximately|roughly|some|"
+    r"up to|at least|close to)\s+)?"
+    r"(?:(?P<cur1>HK\$|US\$|NT\$|RMB|CNY|USD|HKD|EUR|GBP|¥|\$|€|£)\s?)?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<scale>million|billion|thousand|mn|bn|m|k)\b)?"
+    r"(?:\s+(?P<cur2>yuan|renminbi|RMB|US dollars|dollars|Hong Kong dollars|HK dollars|"
+    r"euros|pounds|NT dollars))?",
+    re.I,
+)
+_CURRENCY = {
+    "港币": "HKD",
+    "港元": "HKD",
+    "港幣": "HKD",
+    "HK$": "HKD",
+    "HKD": "HKD",
+    "HONG KONG DOLLARS": "HKD",
+    "HK DOLLARS": "HKD",
+    "新台币": "TWD",
+    "新台幣": "TWD",
+    "台币": "TWD",
+    "NT$": "TWD",
+    "NT DOLLARS": "TWD",
+    "人民币": "CNY",
+    "人民幣": "CNY",
+    "RMB": "CNY",
+    "CNY": "CNY",
+    "￥": "CNY",
+    "¥": "CNY",
+    "元": "CNY",
+    "块": "CNY",
+    "元人民币": "CNY",
+    "元人民幣": "CNY",
+    "YUAN": "CNY",
+    "RENMINBI": "CNY",
+    "美元": "USD",
+    "US$": "USD",
+    "USD": "USD",
+    "$": "USD",
+    "US DOLLARS": "USD",
+    "DOLLARS": "USD",
+    "欧元": "EUR",
+    "歐元": "EUR",
+    "€": "EUR",
+    "EUR": "EUR",
+    "EUROS": "EUR",
+    "英镑": "GBP",
+    "£": "GBP",
+    "GBP": "GBP",
+    "POUNDS": "GBP",
+    "日元": "JPY",
+    "澳门元": "MOP",
+}
+_SCALE = {
+    "万亿": 1e12,
+    "千万": 1e7,
+    "百万": 1e6,
+    "十万": 1e5,
+    "万": 1e4,
+    "亿": 1e8,
+    "千": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "thousand": 1e3,
+    "k": 1e3,
+}
+
+
+def _number(num: str) -> float | None:
+    if re.fullmatch(r"[\d,]+(?:\.\d+)?", num):
+        return float(num.replace(",", ""))
+    return parse_zh_number(num)
+
+
+def _currency(*names: str | None) -> str | None:
+    for name in names:
+        if name:
+            return _CURRENCY.get(name.upper() if name.isascii() else name)
+    return None
+
+
+def find_amounts(text: str) -> list[Amount]:
+    """Money amounts with offsets into `text`, left to right, never overlapping."""
+    norm = simplify(text)
+    found: list[Amount] = []
+    for rx in (ZH_AMOUNT, ZH_AMOUNT_PREFIXED):
+        for m in rx.finditer(norm):
+            value = _number(m.group("num"))
+            cur2 = m.groupdict().get("cur2")
+            currency = _currency(
+                m.group("cur1"),
+                "元人民币" if m.groupdict().get("rmb") else None,
+                cur2 if cur2 not in ("元", "块") else None,
+                cur2,
+            )
+            if value is None or currency is None:
+                continue
+            value *= _SCALE.get(m.group("unit") or "", 1)
+            start = m.start("approx") if m.group("approx") else m.start()
+            approx = m.group("approx") or m.group("more") or m.group("more1")
+            found.append(
+                Amount(start, m.end(), text[start : m.end()], value, currency, bool(approx))
+            )
+    for m in EN_AMOUNT.finditer(norm):
+        if not (m.group("cur1") or m.group("cur2")):
+            continue
+        value = _number(m.group("num"))
+        if value is None:
+            continue
+        value *= _SCALE.get((m.group("scale") or "").lower(), 1)
+        currency = _currency(m.group("cur1"), m.group("cur2"))
+        if currency is None:
+            continue
+        start = m.start("approx") if m.group("approx") else m.start()
+        found.append(
+            Amount(
+                start,
+                m.end(),
+                text[start : m.end()].rstrip(),
+                value,
+                currency,
+                bool(m.group("approx")),
+            )
+        )
+    found.sort(key=lambda a: (a.start, -(a.end - a.start)))
+    kept: list[Amount] = []
+    for amount in found:
+        if not kept or amount.start >= kept[-1].end:
+            kept.append(amount)
+    return kept
+
+
+@functools.cache
+def _rates() -> dict[str, float]:
+    data = yaml.safe_load(RATES.read_text("utf-8"))
+    return {k: float(v) for k, v in data["to_cny"].items()}
+
+
+def to_cny(value: float, currency: str) -> float | None:
+    """The amount in CNY at the fixed rate for its currency (None for unknown currencies)."""
+    rate = _rates().get(currency)
+    return None if rate is None else round(value * rate, 2)

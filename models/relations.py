@@ -1,0 +1,263 @@
+"""Funding mentions and partnerships between named organizations, read from single sentences
+by rules over the organization and amount mentions they contain.
+
+Funding: an amount counts only with a giving trigger (捐赠, 资助, 拨款, donated, granted …) in
+its clause or sentence and no budget/total/price/salary cue in its clause. Roles come from the
+sentence shape: X向Y捐赠, X资助Y, Y获得X…资助, 由X资助, X出资…支持Y, "X donated … to Y",
+"Y received … from X"; organizations joined by 与/和/、/and before the trigger are co-funders.
+Partnerships: agreements, co-organizing, joint initiatives, networks and commissioning; every
+pair of the organizations taking part. Direction from the organizations' sectors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import combinations
+
+from models.amounts import Amount, find_amounts, to_cny
+from models.orgs import OrgMention, find_orgs
+from models.textutil import sentences, simplify
+
+FUNDING_TRIGGERS = [
+    ("donation", r"捐赠|捐款|捐资|捐出|捐助|捐给|捐献|donat\w*|gave|gift"),
+    (
+        "grant",
+        r"资助|拨款|拨付|出资|划拨|提供了?\S{0,6}资金|配捐|支持资金|资金支持|"
+        r"grant\w*|award\w*|fund(?:ed|ing|s)?\b|committed|pledged|provided|allocated",
+    ),
+    ("investment", r"注资|投资|invest\w*"),
+    ("sponsorship", r"赞助|冠名|sponsor\w*"),
+]
+_TRIGGER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in FUNDING_TRIGGERS), re.I)
+_NEGATIVE = re.compile(
+    r"预算|支出|总额|筹集|募集|募得|筹得|筹款|计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
+    r"规模|总资产|净资产|收入|营收|成本|花费|合计|共计|总计|累计|"
+    r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|worth|assets|"
+    r"cost|expenditure|income|target",
+    re.I,
+)
+_CLAUSE = re.compile(r"[，,；;：:]")
+_PASSIVE = re.compile(r"获得|获|接受|收到|得到|received|receives|receiving|won|secured", re.I)
+_BY = re.compile(r"由|来自|from|by", re.I)
+_TO = re.compile(r"(?:向|给|为|对|to|for)\s*$", re.I)
+_JOIN = re.compile(r"^\s*(?:与|和|及|以及|同|、|,|，|and|&)\s*$", re.I)
+
+PARTNERSHIP_TRIGGERS = [
+    (
+        "agreement",
+        r"签署\S{0,12}?(?:协议|备忘录|协定|合作书)|签订\S{0,10}?协议|签约|战略合作|"
+        r"signed\s+(?:an?\s+|a\s+)?(?:\w+\s+){0,3}(?:agreement|memorandum|MOU|MoU|partnership)|"
+        r"(?:agreement|memorandum of understanding|MOU)\s+(?:with|between)",
+    ),
+    (
+        "co_organize",
+        r"联合主办|共同主办|联合举办|共同举办|协办|承办|主办|co-?host\w*|co-?organi[sz]\w*|"
+        r"jointly\s+(?:hosted|organi[sz]ed|held)|hosted\s+by",
+    ),
+    (
+        "joint_initiative",
+        r"联合发起|共同发起|携手发起|发起成立|共同成立|联合成立|联合推出|共同推出|"
+        r"jointly\s+(?:launched|initiated|founded|established|set up)|co-?founded|"
+        r"co-?launched|launched\s+jointly",
+    ),
+    ("network", r"加入|入盟|成为\S{0,8}成员|joined|became\s+(?:a\s+)?members?\s+of"),
+    ("commission", r"委托|购买服务|政府购买|commission\w*|contracted"),
+]
+_PARTNER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in PARTNERSHIP_TRIGGERS), re.I)
+_SECTOR = {"foundation": "nonprofit", "ngo": "nonprofit"}
+
+
+@dataclass(frozen=True)
+class Funding:
+    funder: OrgMention | None
+    recipient: OrgMention | None
+    amount: Amount
+    amount_cny: float | None
+    kind: str
+    evidence: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Partnership:
+    a: OrgMention
+    b: OrgMention
+    relation: str
+    direction: str
+    evidence: tuple[int, int]
+
+
+def direction(a: OrgMention, b: OrgMention) -> str:
+    """horizontal in one sector (foundations and NGOs are one: nonprofit), else vertical."""
+    if "other" in (a.type, b.type):
+        return "unknown"
+    return (
+        "horizontal" if _SECTOR.get(a.type, a.type) == _SECTOR.get(b.type, b.type) else "vertical"
+    )
+
+
+def _clause(norm: str, lo: int, hi: int, pos: int) -> tuple[int, int]:
+    start = max([m.end() for m in _CLAUSE.finditer(norm, lo, pos)], default=lo)
+    ends = [m.start() for m in _CLAUSE.finditer(norm, pos, hi)]
+    return start, (ends[0] if ends else hi)
+
+
+def _group(orgs: list[OrgMention], norm: str, anchor: OrgMention) -> list[OrgMention]:
+    """The organizations listed together with `anchor` (X与Y, X、Y和Z, X and Y)."""
+    idx = orgs.index(anchor)
+    group = [anchor]
+    i = idx
+    while i > 0 and _JOIN.match(norm[orgs[i - 1].end : orgs[i].start]):
+        group.insert(0, orgs[i - 1])
+        i -= 1
+    i = idx
+    while i + 1 < len(orgs) and _JOIN.match(norm[orgs[i].end : orgs[i + 1].start]):
+        group.append(orgs[i + 1])
+        i += 1
+    return group
+
+
+_TO_GAP = re.compile(r"^(?:\s*(?:向|给|为|对|to|for)\s*(?:the\s+)?|\s*)$", re.I)
+_PRONOUN = re.compile(r"^\s*(?:向|给|为)?\s*(?:其|该|它们|他们)")
+
+
+def _first_recipient(norm: str, after: list[OrgMention], start: int) -> OrgMention | None:
+    """The first organization after `start` that the text marks as receiving (向/给/to) or that
+    follows the verb directly (资助晨光社区发展中心)."""
+    for o in after:
+        gap = norm[start : o.start]
+        if (
+            _TO_GAP.match(gap)
+            or len(gap.strip()) <= 2
+            or re.search(r"(?:向|给|为|to|for)\s*(?:the\s+)?$", gap, re.I)
+        ):
+            return o
+    return None
+
+
+def _roles(
+    norm: str, orgs: list[OrgMention], trig: re.Match[str], amount: Amount, lo: int
+) -> tuple[list[OrgMention | None], OrgMention | None]:
+    before = [o for o in orgs if o.end <= trig.start()]
+    after = [o for o in orgs if o.start >= trig.end()]
+    passive = _PASSIVE.search(norm, lo, trig.start())
+    if passive and any(o.end <= passive.start() for o in orgs):
+        # Y获得X…资助 / Y接受X捐赠 / Y received … from X
+        recipient = [o for o in orgs if o.end <= passive.start()][-1]
+        funders = [o for o in orgs if passive.end() <= o.start and o.end <= trig.start()]
+        frm = re.search(r"\bfrom\b", norm[passive.end() :], re.I)
+        if frm:
+            funders = [o for o in orgs if o.start >= passive.end() + frm.end()][:1] or funders
+        return ([funders[0]] if funders else [None]), recipient
+    by = re.search(r"由\s*$", norm[lo : before[-1].start]) if before else None
+    if by:  # 由X资助的Y
+        return [before[-1]], _first_recipient(norm, after, trig.end())
+    commission = re.search(r"委托|commissioned", norm[lo : trig.start()], re.I)
+    if commission and before:
+        pos = lo + commission.start()
+        givers = [o for o in before if o.end <= pos]
+        takers = [o for o in before if o.start >= lo + commission.end()]
+        if givers and takers:
+            return [givers[-1]], takers[0]
+    funder = None
+    recipient = None
+    for o in reversed(before):
+        if re.search(r"(?:向|给|为|to)\s*(?:the\s+)?$", norm[max(lo, o.start - 6) : o.start], re.I):
+            recipient = recipient or o
+        else:
+            funder = o
+            break
+    if funder is None:
+        return [None], recipient or _first_recipient(norm, after, max(trig.end(), amount.end))
+    group = _group(orgs, norm, funder)
+    partners = []
+    if len(group) > 1 and _PARTNER.search(norm, group[0].end, trig.start()):
+        # X与Y签署协议，向其捐赠… : X gives, Y is the partner that receives
+        partners = group[1:]
+        group = group[:1]
+    if recipient is None:
+        recipient = _first_recipient(norm, after, max(trig.end(), amount.end)) or _first_recipient(
+            norm, after, trig.end()
+        )
+    if (
+        recipient is None
+        and partners
+        and _PRONOUN.search(norm[trig.start() - 3 : trig.end() + 4] + norm[trig.end() :])
+    ):
+        recipient = partners[0]
+    if recipient is None and partners:
+        recipient = partners[0]
+    return list(group), recipient if recipient not in group else None
+
+
+def find_funding(
+    text: str, orgs: list[OrgMention] | None = None, amounts: list[Amount] | None = None
+) -> list[Funding]:
+    norm = simplify(text)
+    orgs = find_orgs(text) if orgs is None else orgs
+    amounts = find_amounts(text) if amounts is None else amounts
+    out: list[Funding] = []
+    for lo, hi in sentences(norm):
+        s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
+        for amount in (a for a in amounts if lo <= a.start < hi):
+            c_lo, c_hi = _clause(norm, lo, hi, amount.start)
+            if _NEGATIVE.search(norm, c_lo, amount.start) or _NEGATIVE.search(
+                norm, amount.end, min(c_hi, amount.end + 6)
+            ):
+                continue
+            trig = _TRIGGER.search(norm, c_lo, c_hi) or _TRIGGER.search(norm, lo, hi)
+            if trig is None:
+                continue
+            kind = next(k for k, v in trig.groupdict().items() if v)
+            funders, recipient = _roles(norm, s_orgs, trig, amount, lo)
+            for funder in funders:
+                out.append(
+                    Funding(
+                        funder,
+                        recipient,
+                        amount,
+                        to_cny(amount.value, amount.currency),
+                        kind,
+                        (lo, hi),
+                    )
+                )
+    return out
+
+
+def find_partnerships(text: str, orgs: list[OrgMention] | None = None) -> list[Partnership]:
+    norm = simplify(text)
+    orgs = find_orgs(text) if orgs is None else orgs
+    out: list[Partnership] = []
+    seen: set[tuple[str, str, int]] = set()
+    for lo, hi in sentences(norm):
+        s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
+        if len(s_orgs) < 2:
+            continue
+        for trig in _PARTNER.finditer(norm, lo, hi):
+            relation = next(k for k, v in trig.groupdict().items() if v)
+            before = [o for o in s_orgs if o.end <= trig.start()]
+            after = [o for o in s_orgs if o.start >= trig.end()]
+            if relation == "network":
+                members = _group(s_orgs, norm, before[-1]) if before else []
+                parties = members + after[:1]
+            elif relation == "commission":
+                parties = before[-1:] + after[:1]
+            else:
+                parties = _group(s_orgs, norm, before[-1]) if before else []
+                with_ = [
+                    o
+                    for o in after[:1]
+                    if re.search(r"与|和|同|with|between", norm[trig.end() : o.start], re.I)
+                ]
+                if len(parties) < 2:
+                    parties = parties + (with_ or after[: 2 - len(parties)])
+            parties = list(dict.fromkeys(parties))
+            for a, b in combinations(parties, 2):
+                if a.org_id == b.org_id:
+                    continue
+                key = (*sorted((a.org_id, b.org_id)), lo)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(Partnership(a, b, relation, direction(a, b), (lo, hi)))
+    return out

@@ -1,0 +1,144 @@
+"""Amounts, funding, partnerships and the `qun extract` contract (validated by its JSON Schema)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from models.amounts import find_amounts, parse_zh_number, to_cny
+from models.extract import extract
+from models.relations import find_funding, find_partnerships
+from tests.conftest import qun
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[1] / "models/data/extract.schema.json").read_text("utf-8")
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "currency", "approximate"),
+    [
+        ("3000万元", 3e7, "CNY", False),
+        ("1.2亿元", 1.2e8, "CNY", False),
+        ("五百万元", 5e6, "CNY", False),
+        ("港幣5,000萬元", 5e7, "HKD", False),
+        ("200万美元", 2e6, "USD", False),
+        ("RMB 10 million", 1e7, "CNY", False),
+        ("$1.5 million", 1.5e6, "USD", False),
+        ("45 million yuan", 4.5e7, "CNY", False),
+        ("HK$2,000,000", 2e6, "HKD", False),
+        ("€300,000", 3e5, "EUR", False),
+        ("¥50万", 5e5, "CNY", False),
+        ("逾千万元", 1e7, "CNY", True),
+        ("近500万元", 5e6, "CNY", True),
+        ("超过300万元", 3e6, "CNY", True),
+        ("100多万元", 1e6, "CNY", True),
+        ("一亿二千万元", 1.2e8, "CNY", False),
+        ("新台幣200萬元", 2e6, "TWD", False),
+        ("more than $1 million", 1e6, "USD", True),
+        ("80万元人民币", 8e5, "CNY", False),
+    ],
+)
+def test_amounts(text, value, currency, approximate):
+    [amount] = find_amounts(f"捐赠{text}。" if not text[0].isascii() else f"gave {text}.")
+    assert (amount.value, amount.currency, amount.approximate) == (value, currency, approximate)
+
+
+@pytest.mark.parametrize("text", ["2019年", "3天里", "第10届", "增长了30%", "100人"])
+def test_numbers_that_are_not_money(text):
+    assert find_amounts(text) == []
+
+
+def test_chinese_numerals_and_rates():
+    assert parse_zh_number("两千三百万") == 23_000_000
+    assert parse_zh_number("十五") == 15
+    assert to_cny(1_000_000, "USD") == 7_000_000
+    assert to_cny(1, "XXX") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "funder", "recipient"),
+    [
+        ("南都公益基金会向晨光社区发展中心捐赠300万元。", "南都公益基金会", "晨光社区发展中心"),
+        ("敦和基金会资助山川助学促进会50万元。", "敦和基金会", "山川助学促进会"),
+        ("山川助学促进会获得敦和基金会50万元资助。", "敦和基金会", "山川助学促进会"),
+        (
+            "The Narada Foundation donated RMB 10 million to the Dawn Community Development"
+            " Center.",
+            "Narada Foundation",
+            "Dawn Community Development Center",
+        ),
+    ],
+)
+def test_funding_roles(text, funder, recipient):
+    [f] = find_funding(text)
+    assert (f.funder.text, f.recipient.text) == (funder, recipient)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "南都公益基金会今年的项目预算为500万元。",
+        "晨光社区发展中心年度支出120万元。",
+        "壹基金99公益日筹款总额超过3000万元。",
+        "该协会社工月薪6000元。",
+        "The Narada Foundation raised a total of RMB 5 million from the public.",
+    ],
+)
+def test_hard_negatives_give_no_funding_from_a_named_funder(text):
+    assert [f for f in find_funding(text) if f.funder is not None] == []
+
+
+def test_partnership_pairs_and_direction():
+    text = "南都公益基金会、晨光社区发展中心与中国社会科学院联合主办论坛。"
+    got = {
+        (frozenset((p.a.text, p.b.text)), p.relation, p.direction) for p in find_partnerships(text)
+    }
+    assert got == {
+        (frozenset(("南都公益基金会", "晨光社区发展中心")), "co_organize", "horizontal"),
+        (frozenset(("南都公益基金会", "中国社会科学院")), "co_organize", "vertical"),
+        (frozenset(("晨光社区发展中心", "中国社会科学院")), "co_organize", "vertical"),
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "南都公益基金会向晨光社区发展中心捐赠300万元，双方将持续沟通，推动集合影响力。",
+        "香港公益金與樂施會簽署合作協議，並撥款港幣500萬元。",
+        "UNICEF and the Ministry of Civil Affairs signed an agreement; UNICEF granted"
+        " US$2 million.",
+        "",
+        "   ",
+        "群众\u0000\ud7ff🙂 $$$ 万万元",
+    ],
+)
+def test_extract_output_is_schema_valid_with_spans_in_bounds(text):
+    out = {"id": "x", **extract(text)}
+    jsonschema.validate(out, SCHEMA)
+    for item in out["organizations"] + out["concepts"]:
+        assert text[item["start"] : item["end"]] == item["text"]
+    for record in out["funding"] + out["partnerships"]:
+        start, end = record["evidence"]["start"], record["evidence"]["end"]
+        assert 0 <= start < end <= len(text)
+        for org in [record.get("funder"), record.get("recipient"), *record.get("orgs", [])]:
+            if org:
+                assert org["text"] in text[start:end]
+        if "amount_text" in record:
+            assert record["amount_text"] in text[start:end]
+
+
+def test_qun_extract_lines_validate_including_bad_ones(tmp_path: Path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": "a", "text": "敦和基金会资助山川助学促进会50万元。"}\nnot json\n{"id": 3}\n'
+        '{"id": "b", "text": 7}\n[1, 2]\n',
+        "utf-8",
+    )
+    out = qun("extract", "--jsonl", str(src)).stdout.splitlines()
+    assert len(out) == 5
+    for line in out:
+        jsonschema.validate(json.loads(line), SCHEMA)
