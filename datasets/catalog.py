@@ -11,7 +11,10 @@ ALL: tuple[DatasetSpec, ...] = (
     runs.SPEC,
     mentions.ORG_SPEC,
     mentions.CONCEPT_SPEC,
+    mentions.FUNDING_SPEC,
+    mentions.PARTNERSHIP_SPEC,
     mentions.LOG_SPEC,
     trends.SPEC,
+    trends.PARTNERSHIP_SPEC,
 )
 BY_NAME = {spec.name: spec for spec in ALL}

@@ -69,3 +69,64 @@ LOG_SPEC = DatasetSpec(
     key=("doc_id",),
     description="Which version of the extractors last read which content of each document.",
 )
+
+_DOC = [
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("published_at", pa.date32()),
+]
+_EVIDENCE = [
+    pa.field("evidence_start", pa.int32(), nullable=False),
+    pa.field("evidence_end", pa.int32(), nullable=False),
+    pa.field("evidence", pa.string()),
+    pa.field("extractor_version", pa.string()),
+]
+
+FUNDING_SCHEMA = pa.schema(
+    [
+        *_DOC,
+        pa.field("funder_id", pa.string()),
+        pa.field("funder", pa.string()),
+        pa.field("funder_type", pa.string()),
+        pa.field("recipient_id", pa.string()),
+        pa.field("recipient", pa.string()),
+        pa.field("recipient_type", pa.string()),
+        pa.field("amount_start", pa.int32(), nullable=False),
+        pa.field("amount_text", pa.string()),
+        pa.field("amount", pa.float64()),
+        pa.field("currency", pa.string()),
+        pa.field("amount_cny", pa.float64()),
+        pa.field("kind", pa.string()),
+        pa.field("approximate", pa.bool_()),
+        *_EVIDENCE,
+    ]
+)
+FUNDING_SPEC = DatasetSpec(
+    name="funding",
+    schema=FUNDING_SCHEMA,
+    partition="source",
+    key=("doc_id", "amount_start", "funder_id"),
+    description="Funding mentions: who gives how much to whom, with the sentence read.",
+)
+
+PARTNERSHIP_SCHEMA = pa.schema(
+    [
+        *_DOC,
+        pa.field("org_a_id", pa.string(), nullable=False),
+        pa.field("org_a", pa.string()),
+        pa.field("org_a_sector", pa.string()),
+        pa.field("org_b_id", pa.string(), nullable=False),
+        pa.field("org_b", pa.string()),
+        pa.field("org_b_sector", pa.string()),
+        pa.field("relation", pa.string()),
+        pa.field("direction", pa.string()),
+        *_EVIDENCE,
+    ]
+)
+PARTNERSHIP_SPEC = DatasetSpec(
+    name="partnerships",
+    schema=PARTNERSHIP_SCHEMA,
+    partition="source",
+    key=("doc_id", "evidence_start", "org_a_id", "org_b_id"),
+    description="Partnerships between named organizations, horizontal or vertical, with evidence.",
+)

@@ -151,6 +151,45 @@ def write_report(data_dir: Path, out: Path | None, labels: dict[str, tuple[str, 
             index="year", columns="outlet", values="doc_id", aggfunc="count", fill_value=0
         ).reset_index()
     facts = findings(yearly, docs, cm, labels)
+    ptrend = store.read(trends.PARTNERSHIP_SPEC, data_dir).to_pandas()
+    pyear = ptrend[(ptrend["granularity"] == "year") & (ptrend["sector_pair"] == trends.ALL)]
+    partner_chart = (
+        _svg_lines(
+            {
+                "horizontal share 横向合作占比": pyear.set_index("period")[
+                    "horizontal_share"
+                ].fillna(0)
+            },
+            "Share of partnerships that are horizontal, by year",
+        )
+        if not pyear.empty
+        else ""
+    )
+    partner_table = (
+        pyear[["period", "partnerships", "horizontal", "vertical"]]
+        if not pyear.empty
+        else pd.DataFrame()
+    )
+    if not pyear.empty:
+        early = pyear[pyear["period"].astype(int) <= 2016]
+        late = pyear[pyear["period"].astype(int) > 2016]
+        if early["partnerships"].sum() and late["partnerships"].sum():
+            facts.append(
+                f"Horizontal partnerships (same sector) were {late['horizontal'].sum() / max(1, late[['horizontal', 'vertical']].sum().sum()):.0%} "
+                f"of partnerships after 2016, against {early['horizontal'].sum() / max(1, early[['horizontal', 'vertical']].sum().sum()):.0%} up to 2016."
+            )
+    fund = store.read(mentions.FUNDING_SPEC, data_dir).to_pandas()
+    funders = pd.DataFrame()
+    if not fund.empty:
+        named = fund.dropna(subset=["funder"])
+        funders = (
+            named.groupby(["funder", "funder_type"])
+            .agg(mentions=("doc_id", "count"), amount_cny=("amount_cny", "sum"))
+            .reset_index()
+            .sort_values("amount_cny", ascending=False)
+            .head(15)
+        )
+        funders["amount_cny"] = funders["amount_cny"].map(lambda v: f"{v:,.0f}")
     body = [
         "<h1>qun — collective impact in Chinese philanthropy discourse / 集合影响力话语趋势</h1>",
         f"<p class='meta'>{len(docs)} documents ({int(docs['duplicate_of'].notna().sum()) if len(docs) else 0} "
@@ -159,6 +198,11 @@ def write_report(data_dir: Path, out: Path | None, labels: dict[str, tuple[str, 
         "<h2>Concept attention by year / 概念关注度（年度文档占比）</h2>",
         _svg_lines(series, "Share of documents mentioning each concept, by year"),
         _table(share_table) if not share_table.empty else "<p>No concept mentions yet.</p>",
+        "<h2>Horizontal and vertical partnerships / 横向与纵向合作</h2>",
+        partner_chart,
+        _table(partner_table) if not partner_table.empty else "<p>No partnerships yet.</p>",
+        "<h2>Top funders / 主要资助方 (amounts in CNY at fixed rates)</h2>",
+        _table(funders) if not funders.empty else "<p>No funding mentions yet.</p>",
         "<h2>Organizations most often named / 最常提及的机构</h2>",
         _table(orgs) if not orgs.empty else "<p>No organizations yet.</p>",
         "<h2>Documents per outlet and year / 各媒体年度文档数</h2>",

@@ -85,3 +85,80 @@ def concept_trends(documents: pa.Table, mentions: pa.Table, concepts: list[str])
     )
     result["share"] = result["docs_mentioning"] / result["docs_total"]
     return pa.Table.from_pandas(result[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+
+
+PARTNERSHIP_SCHEMA = pa.schema(
+    [
+        pa.field("granularity", pa.string(), nullable=False),
+        pa.field("period", pa.string(), nullable=False),
+        pa.field("period_start", pa.date32(), nullable=False),
+        pa.field("sector_pair", pa.string(), nullable=False),
+        pa.field("partnerships", pa.int64(), nullable=False),
+        pa.field("horizontal", pa.int64(), nullable=False),
+        pa.field("vertical", pa.int64(), nullable=False),
+        pa.field("unknown", pa.int64(), nullable=False),
+        pa.field("horizontal_share", pa.float64()),
+        pa.field("vertical_share", pa.float64()),
+    ]
+)
+
+PARTNERSHIP_SPEC = DatasetSpec(
+    name="partnership_trends",
+    schema=PARTNERSHIP_SCHEMA,
+    partition="granularity",
+    key=("period", "sector_pair"),
+    description="Partnerships per period and sector pair; horizontal and vertical shares.",
+)
+
+
+def partnership_trends(documents: pa.Table, partnerships: pa.Table) -> pa.Table:
+    """Partnerships per period (year, quarter) and sector pair (and `*` for all pairs), with
+    the shares of horizontal and vertical ones among those of known direction. Reprints are
+    folded into their original; the same pair in one document counts once."""
+    docs = documents.select(["doc_id", "duplicate_of"]).to_pandas()
+    originals = set(docs.loc[docs["duplicate_of"].isna(), "doc_id"])
+    p = partnerships.select(
+        [
+            "doc_id",
+            "published_at",
+            "org_a_id",
+            "org_b_id",
+            "org_a_sector",
+            "org_b_sector",
+            "direction",
+        ]
+    ).to_pandas()
+    p = p[p["doc_id"].isin(originals) & p["published_at"].notna()]
+    p = p.drop_duplicates(["doc_id", "org_a_id", "org_b_id"])
+    if p.empty:
+        return PARTNERSHIP_SCHEMA.empty_table()
+    p["sector_pair"] = [
+        "–".join(sorted((a, b))) for a, b in zip(p["org_a_sector"], p["org_b_sector"], strict=True)
+    ]
+    frames = []
+    for gran in ("year", "quarter"):
+        g = p.copy()
+        g["period"], g["period_start"] = _period(g["published_at"], gran)
+        for pairs_all in (False, True):
+            h = g.copy()
+            if pairs_all:
+                h["sector_pair"] = ALL
+            keys = ["period", "period_start", "sector_pair"]
+            counts = h.pivot_table(
+                index=keys, columns="direction", values="doc_id", aggfunc="count", fill_value=0
+            ).reset_index()
+            for col in ("horizontal", "vertical", "unknown"):
+                if col not in counts:
+                    counts[col] = 0
+            counts["partnerships"] = counts[["horizontal", "vertical", "unknown"]].sum(axis=1)
+            known = counts["horizontal"] + counts["vertical"]
+            counts["horizontal_share"] = (counts["horizontal"] / known).where(known > 0)
+            counts["vertical_share"] = (counts["vertical"] / known).where(known > 0)
+            counts["granularity"] = gran
+            frames.append(counts)
+    result = pd.concat(frames, ignore_index=True)
+    for col in ("partnerships", "horizontal", "vertical", "unknown"):
+        result[col] = result[col].astype("int64")
+    return pa.Table.from_pandas(
+        result[PARTNERSHIP_SCHEMA.names], schema=PARTNERSHIP_SCHEMA, preserve_index=False
+    )

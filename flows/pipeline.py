@@ -21,7 +21,7 @@ from prefect import flow, get_run_logger, task
 from datasets import catalog, documents, mentions, report, runs, store, trends
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
-from models.extract import EXTRACTOR_VERSION, mention_rows
+from models.extract import EXTRACTOR_VERSION, document_rows
 from spiders import archive
 from spiders.dedup import DocPrint, link_duplicates
 from spiders.items import Document
@@ -276,6 +276,14 @@ def _refresh(table: pa.Table, keep: pa.Array, meta: dict[str, tuple[str, Any]]) 
     return rows
 
 
+MENTION_SPECS = {
+    "org_mentions": mentions.ORG_SPEC,
+    "concept_mentions": mentions.CONCEPT_SPEC,
+    "funding": mentions.FUNDING_SPEC,
+    "partnerships": mentions.PARTNERSHIP_SPEC,
+}
+
+
 @task(name="extract-mentions")
 def extract_task(data_dir: Path) -> dict[str, int]:
     """Extract only documents that are new, changed, or last extracted by another version."""
@@ -296,8 +304,10 @@ def extract_task(data_dir: Path) -> dict[str, int]:
 
     todo = [d for d in docs if stale(d)]
     keep = pa.array([d["doc_id"] for d in docs if not stale(d)], pa.string())
-    org_rows = _refresh(store.read(mentions.ORG_SPEC, data_dir), keep, meta)
-    concept_rows = _refresh(store.read(mentions.CONCEPT_SPEC, data_dir), keep, meta)
+    rows = {
+        name: _refresh(store.read(spec, data_dir), keep, meta)
+        for name, spec in MENTION_SPECS.items()
+    }
     log_rows = [{**log[k], "source": meta[k][0]} for k in keep.to_pylist()]
     now = datetime.now(UTC)
     for doc in todo:
@@ -306,9 +316,9 @@ def extract_task(data_dir: Path) -> dict[str, int]:
             "source": doc["source"],
             "published_at": doc["published_at"],
         }
-        orgs, concepts = mention_rows(doc["text"] or "")
-        org_rows += [{**base, **o} for o in orgs]
-        concept_rows += [{**base, **c} for c in concepts]
+        found = document_rows(doc["text"] or "")
+        for name, new_rows in found.items():
+            rows[name] += [{**base, **r} for r in new_rows]
         log_rows.append(
             {
                 "doc_id": doc["doc_id"],
@@ -316,35 +326,22 @@ def extract_task(data_dir: Path) -> dict[str, int]:
                 "content_hash": doc["content_hash"],
                 "extractor_version": EXTRACTOR_VERSION,
                 "extracted_at": now,
-                "organizations": len(orgs),
-                "concepts": len(concepts),
+                "organizations": len(found["org_mentions"]),
+                "concepts": len(found["concept_mentions"]),
             }
         )
     # mentions first, the log last: a run killed in between redoes those documents
-    o = store.write(
-        mentions.ORG_SPEC,
-        data_dir,
-        pa.Table.from_pylist(org_rows, schema=mentions.ORG_SCHEMA),
-        replace_all=True,
-    )
-    c = store.write(
-        mentions.CONCEPT_SPEC,
-        data_dir,
-        pa.Table.from_pylist(concept_rows, schema=mentions.CONCEPT_SCHEMA),
-        replace_all=True,
-    )
+    counts = {"extracted": len(todo), "unchanged": len(keep)}
+    for name, spec in MENTION_SPECS.items():
+        table = pa.Table.from_pylist(rows[name], schema=spec.schema)
+        counts[name] = store.write(spec, data_dir, table, replace_all=True).rows
     store.write(
         mentions.LOG_SPEC,
         data_dir,
         pa.Table.from_pylist(log_rows, schema=mentions.LOG_SCHEMA),
         replace_all=True,
     )
-    return {
-        "extracted": len(todo),
-        "unchanged": len(keep),
-        "org_mentions": o.rows,
-        "concept_mentions": c.rows,
-    }
+    return counts
 
 
 @flow(name="qun-extract")
@@ -362,7 +359,11 @@ def trends_task(data_dir: Path) -> dict[str, int]:
         [c.id for c in load_lexicon()],
     )
     result = store.write(trends.SPEC, data_dir, table, replace_all=True)
-    return {"concept_trends": result.rows}
+    partner = trends.partnership_trends(
+        store.read(documents.SPEC, data_dir), store.read(mentions.PARTNERSHIP_SPEC, data_dir)
+    )
+    p_result = store.write(trends.PARTNERSHIP_SPEC, data_dir, partner, replace_all=True)
+    return {"concept_trends": result.rows, "partnership_trends": p_result.rows}
 
 
 @flow(name="qun-trends")

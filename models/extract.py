@@ -10,7 +10,7 @@ from models.orgs import OrgMention, find_orgs
 from models.relations import find_funding, find_partnerships
 from models.textutil import detect_lang, sentences
 
-EXTRACTOR_VERSION = "0.1.0"  # bump when extraction output changes; recorded on every row
+EXTRACTOR_VERSION = "0.2.0"  # bump when extraction output changes; recorded on every row
 
 
 @dataclass(frozen=True)
@@ -91,32 +91,74 @@ def evidence_sentence(text: str, start: int, end: int, limit: int = 300) -> str:
     return text[max(0, start - limit // 2) : end + limit // 2].strip()
 
 
-def mention_rows(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Organization and concept mentions of one document, each with its evidence sentence."""
-    orgs = [
-        {
-            "start": m.start,
-            "end": m.end,
-            "text": m.text,
-            "org_id": m.org_id,
-            "canonical": m.canonical,
-            "type": m.type,
-            "sector": m.sector,
-            "method": m.method,
-            "sentence": evidence_sentence(text, m.start, m.end),
-            "extractor_version": EXTRACTOR_VERSION,
+def document_rows(text: str) -> dict[str, list[dict[str, Any]]]:
+    """Everything extracted from one document, as rows for the mention datasets
+    (`org_mentions`, `concept_mentions`, `funding`, `partnerships`), with evidence."""
+    orgs = find_orgs(text)
+    rows: dict[str, list[dict[str, Any]]] = {
+        "org_mentions": [
+            {
+                "start": m.start,
+                "end": m.end,
+                "text": m.text,
+                "org_id": m.org_id,
+                "canonical": m.canonical,
+                "type": m.type,
+                "sector": m.sector,
+                "method": m.method,
+                "sentence": evidence_sentence(text, m.start, m.end),
+            }
+            for m in orgs
+        ],
+        "concept_mentions": [
+            {
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "concept": c.concept,
+                "sentence": evidence_sentence(text, c.start, c.end),
+            }
+            for c in find_concepts(text)
+        ],
+        "funding": [],
+        "partnerships": [],
+    }
+    for f in find_funding(text, orgs):
+        row: dict[str, Any] = {
+            "amount_start": f.amount.start,
+            "amount_text": f.amount.text,
+            "amount": f.amount.value,
+            "currency": f.amount.currency,
+            "amount_cny": f.amount_cny,
+            "kind": f.kind,
+            "approximate": f.amount.approximate,
+            "evidence_start": f.evidence[0],
+            "evidence_end": f.evidence[1],
+            "evidence": text[f.evidence[0] : f.evidence[1]].strip(),
         }
-        for m in find_orgs(text)
-    ]
-    concepts = [
-        {
-            "start": c.start,
-            "end": c.end,
-            "text": c.text,
-            "concept": c.concept,
-            "sentence": evidence_sentence(text, c.start, c.end),
-            "extractor_version": EXTRACTOR_VERSION,
-        }
-        for c in find_concepts(text)
-    ]
-    return orgs, concepts
+        for role, org in (("funder", f.funder), ("recipient", f.recipient)):
+            row[f"{role}_id"] = org.org_id if org else None
+            row[role] = org.canonical if org else None
+            row[f"{role}_type"] = org.type if org else None
+        rows["funding"].append(row)
+    for p in find_partnerships(text, orgs):
+        a, b = sorted((p.a, p.b), key=lambda o: o.org_id)
+        rows["partnerships"].append(
+            {
+                "org_a_id": a.org_id,
+                "org_a": a.canonical,
+                "org_a_sector": a.sector,
+                "org_b_id": b.org_id,
+                "org_b": b.canonical,
+                "org_b_sector": b.sector,
+                "relation": p.relation,
+                "direction": p.direction,
+                "evidence_start": p.evidence[0],
+                "evidence_end": p.evidence[1],
+                "evidence": text[p.evidence[0] : p.evidence[1]].strip(),
+            }
+        )
+    for table in rows.values():
+        for row in table:
+            row["extractor_version"] = EXTRACTOR_VERSION
+    return rows

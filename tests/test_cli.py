@@ -64,6 +64,12 @@ def test_demo_trends_tell_the_sample_story(demo_dir: Path, manifest: dict):
     before = [s for y, s, _ in rows if y < 2017]
     after = [s for y, s, _ in rows if y > 2017]
     assert sum(after) / len(after) > 2 * sum(before) / len(before)
+    [(early,), (late,)] = con.execute(f"""
+        select sum(horizontal) / sum(horizontal + vertical)
+        from read_parquet('{demo_dir}/partnership_trends/**/*.parquet', hive_partitioning = true)
+        where granularity = 'year' and sector_pair = '*'
+        group by cast(period as int) > 2016 order by cast(period as int) > 2016""").fetchall()
+    assert late > early + 0.3
 
 
 def test_demo_report_is_written(demo_dir: Path):
