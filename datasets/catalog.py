@@ -13,6 +13,7 @@ ALL: tuple[DatasetSpec, ...] = (
     mentions.CONCEPT_SPEC,
     mentions.FUNDING_SPEC,
     mentions.PARTNERSHIP_SPEC,
+    mentions.ORGANIZATIONS_SPEC,
     mentions.LOG_SPEC,
     trends.SPEC,
     trends.PARTNERSHIP_SPEC,

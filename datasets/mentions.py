@@ -130,3 +130,69 @@ PARTNERSHIP_SPEC = DatasetSpec(
     key=("doc_id", "evidence_start", "org_a_id", "org_b_id"),
     description="Partnerships between named organizations, horizontal or vertical, with evidence.",
 )
+
+ORGANIZATIONS_SCHEMA = pa.schema(
+    [
+        pa.field("org_id", pa.string(), nullable=False),
+        pa.field("canonical", pa.string()),
+        pa.field("name_zh", pa.string()),
+        pa.field("name_en", pa.string()),
+        pa.field("aliases", pa.list_(pa.string())),
+        pa.field("type", pa.string()),
+        pa.field("sector", pa.string()),
+        pa.field("in_gazetteer", pa.bool_()),
+        pa.field("mentions", pa.int64()),
+        pa.field("documents", pa.int64()),
+        pa.field("first_seen", pa.date32()),
+        pa.field("last_seen", pa.date32()),
+    ]
+)
+ORGANIZATIONS_SPEC = DatasetSpec(
+    name="organizations",
+    schema=ORGANIZATIONS_SCHEMA,
+    partition="sector",
+    key=("org_id",),
+    description="Canonical organizations (gazetteer and those found by rules) with mention counts.",
+)
+
+
+def organizations(org_mentions: pa.Table, gazetteer_rows: list[dict]) -> pa.Table:
+    """One row per organization mentioned (and every gazetteer organization), with counts."""
+    import pandas as pd
+
+    m = org_mentions.select(
+        ["doc_id", "published_at", "org_id", "canonical", "text", "type", "sector"]
+    ).to_pandas()
+    gaz = pd.DataFrame(gazetteer_rows)
+    stats = (
+        m.groupby("org_id")
+        .agg(
+            mentions=("doc_id", "count"),
+            documents=("doc_id", "nunique"),
+            first_seen=("published_at", "min"),
+            last_seen=("published_at", "max"),
+        )
+        .reset_index()
+    )
+    found = (
+        m.groupby("org_id")
+        .agg(
+            canonical=("canonical", "first"),
+            type=("type", "first"),
+            sector=("sector", "first"),
+            aliases=("text", lambda s: sorted(set(s))),
+        )
+        .reset_index()
+    )
+    found = found[~found["org_id"].isin(gaz["org_id"])]
+    found["in_gazetteer"] = False
+    found["name_zh"] = None
+    found["name_en"] = None
+    table = pd.concat([gaz, found], ignore_index=True).merge(stats, on="org_id", how="left")
+    table[["mentions", "documents"]] = table[["mentions", "documents"]].fillna(0).astype("int64")
+    table["sector"] = table["sector"].fillna("unknown")
+    table = table.astype({"first_seen": "object", "last_seen": "object"})
+    table = table.where(table.notna(), None)
+    return pa.Table.from_pandas(
+        table[ORGANIZATIONS_SCHEMA.names], schema=ORGANIZATIONS_SCHEMA, preserve_index=False
+    )

@@ -22,6 +22,7 @@ from datasets import catalog, documents, mentions, report, runs, store, trends
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
 from models.extract import EXTRACTOR_VERSION, document_rows
+from models.orgs import canonical_table
 from spiders import archive
 from spiders.dedup import DocPrint, link_duplicates
 from spiders.items import Document
@@ -363,7 +364,13 @@ def trends_task(data_dir: Path) -> dict[str, int]:
         store.read(documents.SPEC, data_dir), store.read(mentions.PARTNERSHIP_SPEC, data_dir)
     )
     p_result = store.write(trends.PARTNERSHIP_SPEC, data_dir, partner, replace_all=True)
-    return {"concept_trends": result.rows, "partnership_trends": p_result.rows}
+    orgs = mentions.organizations(store.read(mentions.ORG_SPEC, data_dir), canonical_table())
+    o_result = store.write(mentions.ORGANIZATIONS_SPEC, data_dir, orgs, replace_all=True)
+    return {
+        "concept_trends": result.rows,
+        "partnership_trends": p_result.rows,
+        "organizations": o_result.rows,
+    }
 
 
 @flow(name="qun-trends")

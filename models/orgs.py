@@ -249,7 +249,7 @@ def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
 
 def rule_org_id(name: str) -> str:
     """Id of an organization found by rules only: a hash of its normalized name."""
-    return "x" + hashlib.sha1(Gazetteer.key(name).encode("utf-8")).hexdigest()[:11]
+    return "r:" + hashlib.sha1(Gazetteer.key(name).encode("utf-8")).hexdigest()[:12]
 
 
 def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
@@ -315,3 +315,24 @@ def find_orgs(text: str, gazetteer: Gazetteer | None = None) -> list[OrgMention]
         taken[start:end] = b"\x01" * (end - start)
     mentions.sort(key=lambda m: m.start)
     return mentions
+
+
+def canonical_table(gazetteer: Gazetteer | None = None) -> list[dict[str, object]]:
+    """The gazetteer's organizations as rows: id, names, aliases, type and sector."""
+    gaz = gazetteer or load_gazetteer()
+    aliases: dict[str, list[str]] = {}
+    for alias, oid in gaz.aliases.items():
+        aliases.setdefault(oid, []).append(alias)
+    return [
+        {
+            "org_id": o.org_id,
+            "canonical": o.canonical,
+            "name_zh": o.name_zh or None,
+            "name_en": o.name_en or None,
+            "aliases": sorted(aliases.get(o.org_id, [])),
+            "type": o.type,
+            "sector": o.sector,
+            "in_gazetteer": True,
+        }
+        for o in gaz.orgs.values()
+    ]
