@@ -111,14 +111,29 @@ def write(
     return WriteResult(root, table.num_rows, len(written))
 
 
-def read(spec: DatasetSpec, data_dir: Path | str, filter: pc.Expression | None = None) -> pa.Table:
-    """The whole dataset as one table with the dataset schema (empty if it does not exist)."""
+def _dataset(spec: DatasetSpec, root: Path) -> ds.Dataset:
+    partitioning = ds.partitioning(pa.schema([spec.schema.field(spec.partition)]), flavor="hive")
+    return ds.dataset(root, format="parquet", partitioning=partitioning, exclude_invalid_files=True)
+
+
+def read(
+    spec: DatasetSpec,
+    data_dir: Path | str,
+    filter: pc.Expression | None = None,
+    columns: list[str] | None = None,
+) -> pa.Table:
+    """The dataset (or some of its columns) as one table with the dataset's types; an empty
+    table if the dataset does not exist yet."""
+    names = columns or spec.schema.names
+    schema = pa.schema([spec.schema.field(n) for n in names])
     root = spec.path(data_dir)
     if not any(root.glob(f"*/{PART_FILE}")):
-        return spec.schema.empty_table()
-    partitioning = ds.partitioning(pa.schema([spec.schema.field(spec.partition)]), flavor="hive")
-    dataset = ds.dataset(
-        root, format="parquet", partitioning=partitioning, exclude_invalid_files=True
-    )
-    table = dataset.to_table(filter=filter)
-    return table.select(spec.schema.names).cast(spec.schema)
+        return schema.empty_table()
+    table = _dataset(spec, root).to_table(filter=filter, columns=names)
+    return table.select(names).cast(schema)
+
+
+def count(spec: DatasetSpec, data_dir: Path | str) -> int:
+    """Rows in the dataset, from the Parquet metadata (no data read)."""
+    root = spec.path(data_dir)
+    return _dataset(spec, root).count_rows() if any(root.glob(f"*/{PART_FILE}")) else 0

@@ -288,11 +288,9 @@ MENTION_SPECS = {
 @task(name="extract-mentions")
 def extract_task(data_dir: Path) -> dict[str, int]:
     """Extract only documents that are new, changed, or last extracted by another version."""
-    docs = (
-        store.read(documents.SPEC, data_dir)
-        .select(["doc_id", "source", "published_at", "text", "content_hash"])
-        .to_pylist()
-    )
+    docs = store.read(
+        documents.SPEC, data_dir, columns=["doc_id", "source", "published_at", "content_hash"]
+    ).to_pylist()
     log = {r["doc_id"]: r for r in store.read(mentions.LOG_SPEC, data_dir).to_pylist()}
     meta = {d["doc_id"]: (d["source"], d["published_at"]) for d in docs}
 
@@ -303,8 +301,20 @@ def extract_task(data_dir: Path) -> dict[str, int]:
             EXTRACTOR_VERSION,
         )
 
-    todo = [d for d in docs if stale(d)]
+    todo_ids = [d["doc_id"] for d in docs if stale(d)]
     keep = pa.array([d["doc_id"] for d in docs if not stale(d)], pa.string())
+    if not todo_ids and len(log) == len(docs):
+        # nothing new, changed or removed: every dataset stays as it is
+        counts = {name: store.count(spec, data_dir) for name, spec in MENTION_SPECS.items()}
+        return {"extracted": 0, "unchanged": len(keep), **counts}
+    todo = []
+    if todo_ids:
+        todo = store.read(
+            documents.SPEC,
+            data_dir,
+            filter=pc.field("doc_id").isin(todo_ids),
+            columns=["doc_id", "source", "published_at", "text", "content_hash"],
+        ).to_pylist()
     rows = {
         name: _refresh(store.read(spec, data_dir), keep, meta)
         for name, spec in MENTION_SPECS.items()
