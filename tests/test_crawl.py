@@ -154,3 +154,25 @@ def test_spiders_run_standalone_with_scrapy_crawl(tmp_path: Path):
     items = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert len([i for i in items if "doc_id" in i]) == 20
     assert all(i["lang"] == "en" for i in items if "doc_id" in i)
+
+
+def test_a_spider_that_reaches_nothing_fails_its_task(tmp_path: Path):
+    """The flow must see a failed crawl (so Prefect retries it), though Scrapy exits 0."""
+    import socket
+
+    from flows.crawl import CrawlFailed
+
+    with socket.socket() as sock:  # a port with nobody listening
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with pytest.raises(CrawlFailed, match="no response"):
+        run_spider(
+            "media",
+            "sample-review",
+            tmp_path / "out",
+            proxy=dead,
+            fast=True,
+            settings={"RETRY_TIMES": "0", "DOWNLOAD_TIMEOUT": "5"},
+        )
+    errors, _ = read_jsonl(tmp_path / "out" / "errors.jsonl")
+    assert errors and all(e["stage"] == "fetch" for e in errors)
