@@ -201,8 +201,19 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
         examples = load(args.dataset)
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"cannot load {args.dataset}: {exc}") from exc
+    from models.evaluate import model_predictor
+    from models.ner import MODEL_DIR, load
+
+    predictors = {"rules": rules_predictor}
+    nlp = load(Path(args.model)) if args.model else load(MODEL_DIR)
+    if args.model and nlp is None:
+        raise UserError(f"no trained model in {args.model}")
+    if nlp is not None:
+        predictors["model"] = model_predictor(nlp, with_rules=False)
+        predictors["model+rules"] = model_predictor(nlp, with_rules=True)
     results = {
-        "rules": {k: v.as_dict() for k, v in evaluate_ner(examples, rules_predictor).items()}
+        name: {k: v.as_dict() for k, v in evaluate_ner(examples, fn).items()}
+        for name, fn in predictors.items()
     }
     if args.json:
         print(json.dumps(results))
@@ -293,6 +304,20 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     if problems:
         raise UserError(f"{len(problems)} problem(s) in {args.data_dir}")
     print(f"all datasets in {args.data_dir} are valid")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from models.ner_train import TrainOptions, train
+
+    options = TrainOptions(
+        steps=args.steps, seed=args.seed, eval_every=args.eval_every, limit=args.limit
+    )
+    try:
+        meta = train(Path(args.out), options, log=lambda m: _say(args, m))
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps({k: meta[k] for k in ("best_step", "held_out_mean_f1", "minutes")}))
     return 0
 
 
@@ -432,6 +457,11 @@ def build_parser() -> argparse.ArgumentParser:
         "test (default), dev or all",
     )
     p.add_argument("--manifest", metavar="FILE", help="annotated manifest (default: the sample's)")
+    p.add_argument(
+        "--model",
+        metavar="DIR",
+        help="for ner: a trained recognizer (default: models/data/ner_zh if present)",
+    )
     p.add_argument("--json", action="store_true", help="print scores as JSON")
     p.set_defaults(func=cmd_eval)
 
@@ -446,6 +476,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "describe", "validate"])
     p.add_argument("name", nargs="?", help="dataset name (for describe)")
     p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser(
+        "train",
+        parents=[common],
+        help="train the Chinese organization recognizer",
+        description="Train the statistical organization recognizer (spaCy, character tokens "
+        "with bigram, jieba and gazetteer features) on CLUENER, MSRA, Resume and Weibo from "
+        "../shared/data (or QUN_SHARED_DATA), selecting the best checkpoint on held-out "
+        "training sentences. Fixed seed and step count: the same command gives the same model.",
+    )
+    p.add_argument("what", choices=["ner"], help="what to train")
+    p.add_argument(
+        "--out",
+        default="models/data/ner_zh",
+        metavar="DIR",
+        help="where to write the model (default: models/data/ner_zh)",
+    )
+    p.add_argument("--steps", type=int, default=9000, help="update steps (default: 9000)")
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=500,
+        metavar="N",
+        help="steps between held-out evaluations (default: 500)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--limit", type=int, help="sentences per corpus (quick runs)")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
         "sources",

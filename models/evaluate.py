@@ -182,3 +182,23 @@ def evaluate_relations(passages: list[dict[str, Any]]) -> dict[str, Any]:
         "direction_accuracy": direction_right / ptp if ptp else 0.0,
         "concepts": score(gold_c, pred_c),
     }
+
+
+def model_predictor(nlp: Any, with_rules: bool) -> Any:
+    """Predict with the statistical recognizer; with_rules adds gazetteer and suffix-rule names
+    where the model found nothing (rules fill gaps, the model's spans win)."""
+    from models.ner import predict
+
+    def run(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        out = []
+        for text, spans in zip(texts, predict(nlp, texts), strict=True):
+            typed = {(s, e): "other" for s, e in spans}
+            for m in find_orgs(text):
+                if (m.start, m.end) in typed:
+                    typed[(m.start, m.end)] = m.type
+                elif with_rules and not any(s < m.end and m.start < e for s, e in typed):
+                    typed[(m.start, m.end)] = m.type
+            out.append([(s, e, t) for (s, e), t in sorted(typed.items())])
+        return out
+
+    return run

@@ -13,7 +13,18 @@ import pytest
 from tests.conftest import qun
 
 DATASETS = ("documents", "org_mentions", "concept_mentions", "concept_trends")
-SUBCOMMANDS = ("run", "crawl", "extract", "trends", "report", "eval", "sources")
+SUBCOMMANDS = (
+    "run",
+    "crawl",
+    "extract",
+    "reextract",
+    "trends",
+    "report",
+    "eval",
+    "datasets",
+    "train",
+    "sources",
+)
 
 
 @pytest.mark.parametrize("name", DATASETS)

@@ -1,0 +1,66 @@
+"""The statistical organization recognizer: its features, its corpora readers, and a short
+training run end to end (train -> save -> load -> predict -> evaluate)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from models import corpora
+from models.ner import build, jieba_tags
+from tests.conftest import qun
+
+HAS_DATA = corpora.shared_data().is_dir()
+needs_data = pytest.mark.skipif(
+    not HAS_DATA, reason=f"NER corpora not found at {corpora.shared_data()} (set QUN_SHARED_DATA)"
+)
+
+
+def test_character_tokens_carry_bigram_jieba_and_gazetteer_features():
+    doc = build().make_doc("南都公益基金会资助ABC123。")
+    assert [t.text for t in doc][:3] == ["南", "都", "公"]
+    assert [t.text for t in doc][-3:] == ["ABC", "123", "。"]
+    first = doc[0]
+    assert (first.norm_, first.lemma_) == ("<s>南", "南都")
+    assert str(first.morph) == "G=B" and str(doc[6].morph) == "G=I" and str(doc[7].morph) == "G=O"
+    assert len(jieba_tags("南都公益基金会")) == 7
+
+
+@needs_data
+def test_corpora_readers_convert_inclusive_ends_and_bmes():
+    dev = corpora.load("cluener-dev")
+    assert len(dev) == 1343 and sum(len(e.spans) for e in dev) == 992
+    for e in dev[:200]:
+        for s, t, label in e.spans:
+            assert 0 <= s < t <= len(e.text) and label in corpora.ORG_LABELS_CLUENER
+    msra = corpora.load("msra-test")
+    assert sum(len(e.spans) for e in msra) == 1331
+
+
+@needs_data
+def test_short_training_run_saves_a_model_that_loads_and_evaluates(tmp_path: Path):
+    out = tmp_path / "ner"
+    meta = json.loads(
+        qun(
+            "train",
+            "ner",
+            "--out",
+            str(out),
+            "--steps",
+            "30",
+            "--eval-every",
+            "15",
+            "--limit",
+            "150",
+            "-q",
+        ).stdout
+    )
+    assert meta["best_step"] in (15, 30)
+    assert (out / "config.cfg").exists() and (out / "training.json").exists()
+    scores = json.loads(
+        qun("eval", "ner", "--dataset", "cluener-dev", "--model", str(out), "--json").stdout
+    )
+    assert set(scores) == {"rules", "model", "model+rules"}
+    assert set(scores["model"]) == {"ORG", "organization", "company", "government"}
