@@ -17,5 +17,7 @@ ALL: tuple[DatasetSpec, ...] = (
     mentions.LOG_SPEC,
     trends.SPEC,
     trends.PARTNERSHIP_SPEC,
+    trends.FUNDING_FLOW_SPEC,
+    trends.GRANT_INDEX_SPEC,
 )
 BY_NAME = {spec.name: spec for spec in ALL}

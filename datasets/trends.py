@@ -162,3 +162,107 @@ def partnership_trends(documents: pa.Table, partnerships: pa.Table) -> pa.Table:
     return pa.Table.from_pandas(
         result[PARTNERSHIP_SCHEMA.names], schema=PARTNERSHIP_SCHEMA, preserve_index=False
     )
+
+
+FUNDING_FLOW_SCHEMA = pa.schema(
+    [
+        pa.field("year", pa.int32(), nullable=False),
+        pa.field("funder_id", pa.string(), nullable=False),
+        pa.field("funder", pa.string()),
+        pa.field("funder_type", pa.string()),
+        pa.field("recipient_id", pa.string(), nullable=False),
+        pa.field("recipient", pa.string()),
+        pa.field("recipient_type", pa.string()),
+        pa.field("mentions", pa.int64(), nullable=False),
+        pa.field("amount_cny", pa.float64()),
+    ]
+)
+FUNDING_FLOW_SPEC = DatasetSpec(
+    name="funding_flows",
+    schema=FUNDING_FLOW_SCHEMA,
+    partition="year",
+    key=("year", "funder_id", "recipient_id"),
+    description="Funder -> recipient per year: mentions and amounts in CNY (reprints folded).",
+)
+
+GRANT_INDEX_SCHEMA = pa.schema(
+    [
+        pa.field("year", pa.int32(), nullable=False),
+        pa.field("foundations_funding", pa.int64(), nullable=False),
+        pa.field("foundations_mentioned", pa.int64(), nullable=False),
+        pa.field("foundation_mentions", pa.int64(), nullable=False),
+        pa.field("foundation_funder_mentions", pa.int64(), nullable=False),
+        pa.field("funder_role_share", pa.float64()),
+        pa.field("grant_amount_cny", pa.float64()),
+    ]
+)
+GRANT_INDEX_SPEC = DatasetSpec(
+    name="grantmaking_index",
+    schema=GRANT_INDEX_SCHEMA,
+    partition="year",
+    key=("year",),
+    description="Per year: distinct foundations seen as funders, and the share of foundation "
+    "mentions in a funder role.",
+)
+
+
+def _originals(documents: pa.Table) -> set[str]:
+    docs = documents.select(["doc_id", "duplicate_of"]).to_pandas()
+    return set(docs.loc[docs["duplicate_of"].isna(), "doc_id"])
+
+
+def funding_flows(documents: pa.Table, funding: pa.Table) -> pa.Table:
+    """Named funder -> named recipient per year, in CNY, reprints folded into originals."""
+    f = funding.to_pandas()
+    f = f[f["doc_id"].isin(_originals(documents)) & f["published_at"].notna()]
+    f = f.dropna(subset=["funder_id", "recipient_id"])
+    if f.empty:
+        return FUNDING_FLOW_SCHEMA.empty_table()
+    f["year"] = pd.to_datetime(f["published_at"]).dt.year.astype("int32")
+    out = (
+        f.groupby(["year", "funder_id", "recipient_id"])
+        .agg(
+            funder=("funder", "first"),
+            funder_type=("funder_type", "first"),
+            recipient=("recipient", "first"),
+            recipient_type=("recipient_type", "first"),
+            mentions=("doc_id", "count"),
+            amount_cny=("amount_cny", "sum"),
+        )
+        .reset_index()
+    )
+    return pa.Table.from_pandas(
+        out[FUNDING_FLOW_SCHEMA.names], schema=FUNDING_FLOW_SCHEMA, preserve_index=False
+    )
+
+
+def grantmaking_index(documents: pa.Table, org_mentions: pa.Table, funding: pa.Table) -> pa.Table:
+    """Per year: distinct foundations seen funding someone, foundations mentioned at all, and
+    the share of foundation mentions that are in a funder role (reprints folded)."""
+    originals = _originals(documents)
+    m = org_mentions.select(["doc_id", "published_at", "org_id", "type"]).to_pandas()
+    m = m[m["doc_id"].isin(originals) & m["published_at"].notna() & (m["type"] == "foundation")]
+    f = funding.to_pandas()
+    f = f[
+        f["doc_id"].isin(originals) & f["published_at"].notna() & (f["funder_type"] == "foundation")
+    ]
+    if m.empty:
+        return GRANT_INDEX_SCHEMA.empty_table()
+    m["year"] = pd.to_datetime(m["published_at"]).dt.year
+    f["year"] = pd.to_datetime(f["published_at"]).dt.year
+    rows = []
+    for year in sorted(m["year"].unique()):
+        my, fy = m[m["year"] == year], f[f["year"] == year]
+        funder_mentions = len(fy.drop_duplicates(["doc_id", "funder_id", "amount_start"]))
+        rows.append(
+            {
+                "year": int(year),
+                "foundations_funding": int(fy["funder_id"].nunique()),
+                "foundations_mentioned": int(my["org_id"].nunique()),
+                "foundation_mentions": len(my),
+                "foundation_funder_mentions": funder_mentions,
+                "funder_role_share": funder_mentions / len(my) if len(my) else None,
+                "grant_amount_cny": float(fy["amount_cny"].fillna(0).sum()),
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=GRANT_INDEX_SCHEMA)

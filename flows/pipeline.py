@@ -374,11 +374,19 @@ def trends_task(data_dir: Path) -> dict[str, int]:
         store.read(documents.SPEC, data_dir), store.read(mentions.PARTNERSHIP_SPEC, data_dir)
     )
     p_result = store.write(trends.PARTNERSHIP_SPEC, data_dir, partner, replace_all=True)
+    docs = store.read(documents.SPEC, data_dir, columns=["doc_id", "duplicate_of"])
+    fund = store.read(mentions.FUNDING_SPEC, data_dir)
+    flows_result = store.write(
+        trends.FUNDING_FLOW_SPEC, data_dir, trends.funding_flows(docs, fund), replace_all=True
+    )
+    index = trends.grantmaking_index(docs, store.read(mentions.ORG_SPEC, data_dir), fund)
+    store.write(trends.GRANT_INDEX_SPEC, data_dir, index, replace_all=True)
     orgs = mentions.organizations(store.read(mentions.ORG_SPEC, data_dir), canonical_table())
     o_result = store.write(mentions.ORGANIZATIONS_SPEC, data_dir, orgs, replace_all=True)
     return {
         "concept_trends": result.rows,
         "partnership_trends": p_result.rows,
+        "funding_flows": flows_result.rows,
         "organizations": o_result.rows,
     }
 
