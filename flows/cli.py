@@ -493,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to write the model (default: models/data/ner_zh)",
     )
-    p.add_argument("--steps", type=int, default=9000, help="update steps (default: 9000)")
+    p.add_argument("--steps", type=int, default=4500, help="update steps (default: 4500)")
     p.add_argument(
         "--eval-every",
         type=int,

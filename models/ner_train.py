@@ -25,7 +25,7 @@ from models import corpora, ner
 class TrainOptions:
     """The training run; the defaults are the shipped model's."""
 
-    steps: int = 9000
+    steps: int = 4500
     eval_every: int = 500
     seed: int = 0
     dropout: float = 0.3
