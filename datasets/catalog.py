@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datasets import documents, mentions, runs, trends
+from datasets import diffusion, documents, mentions, runs, trends
 from datasets.store import DatasetSpec
 
 ALL: tuple[DatasetSpec, ...] = (
@@ -19,5 +19,8 @@ ALL: tuple[DatasetSpec, ...] = (
     trends.PARTNERSHIP_SPEC,
     trends.FUNDING_FLOW_SPEC,
     trends.GRANT_INDEX_SPEC,
+    diffusion.DIFFUSION_SPEC,
+    diffusion.ADOPTERS_SPEC,
+    diffusion.LEADLAG_SPEC,
 )
 BY_NAME = {spec.name: spec for spec in ALL}

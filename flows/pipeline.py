@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task
 
-from datasets import catalog, documents, mentions, report, runs, store, trends
+from datasets import catalog, diffusion, documents, mentions, report, runs, store, trends
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
 from models.extract import EXTRACTOR_VERSION, document_rows
@@ -381,6 +381,18 @@ def trends_task(data_dir: Path) -> dict[str, int]:
     )
     index = trends.grantmaking_index(docs, store.read(mentions.ORG_SPEC, data_dir), fund)
     store.write(trends.GRANT_INDEX_SPEC, data_dir, index, replace_all=True)
+    spread, adopters, leadlag = diffusion.diffusion(
+        store.read(
+            documents.SPEC,
+            data_dir,
+            columns=["doc_id", "outlet", "title", "published_at", "duplicate_of"],
+        ),
+        store.read(mentions.CONCEPT_SPEC, data_dir),
+        store.read(mentions.ORG_SPEC, data_dir),
+    )
+    store.write(diffusion.DIFFUSION_SPEC, data_dir, spread, replace_all=True)
+    store.write(diffusion.ADOPTERS_SPEC, data_dir, adopters, replace_all=True)
+    store.write(diffusion.LEADLAG_SPEC, data_dir, leadlag, replace_all=True)
     orgs = mentions.organizations(store.read(mentions.ORG_SPEC, data_dir), canonical_table())
     o_result = store.write(mentions.ORGANIZATIONS_SPEC, data_dir, orgs, replace_all=True)
     return {

@@ -1,0 +1,56 @@
+"""Trend tables: the sample site's story shows in them, and the Bass fit recovers known curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from datasets.diffusion import bass_cumulative, fit_bass
+from datasets.read import load
+
+
+def test_bass_fit_recovers_a_known_curve():
+    years = list(range(2010, 2025))
+    t = np.arange(1, len(years) + 1, dtype=float)
+    cumulative = [int(round(v)) for v in bass_cumulative(t, 0.03, 0.5, 400.0)]
+    fit = fit_bass(years, cumulative)
+    assert fit["bass_status"] == "fitted"
+    assert fit["bass_p"] == pytest.approx(0.03, rel=0.25)
+    assert fit["bass_q"] == pytest.approx(0.5, rel=0.15)
+    assert fit["bass_m"] == pytest.approx(400, rel=0.1)
+    assert all(fit[k] is not None and fit[k] > 0 for k in ("bass_p_se", "bass_q_se", "bass_m_se"))
+
+
+def test_bass_fit_says_why_it_did_not_fit():
+    assert fit_bass([2020, 2021], [1, 2])["bass_status"].startswith("too few points")
+
+
+def test_first_mention_and_adopters_follow_the_manifest(demo_dir: Path, manifest: dict):
+    gold_first = min(
+        d["date"]
+        for d in manifest["documents"]
+        if d["allowed"] and "collective_impact" in d["concepts"]
+    )
+    row = load(
+        "concept_diffusion", demo_dir, as_="pandas", filter=("concept", "==", "collective_impact")
+    ).iloc[0]
+    assert str(row["first_date"])[:4] == gold_first[:4]
+    curve = [point["adopters"] for point in row["curve"]]
+    assert curve == sorted(curve) and curve[-1] == row["outlets"] + row["organizations"]
+    adopters = load(
+        "concept_adopters",
+        demo_dir,
+        as_="pandas",
+        filter=[("concept", "==", "collective_impact"), ("adopter_kind", "==", "outlet")],
+    )
+    assert sorted(adopters["rank"]) == list(range(1, len(adopters) + 1))
+    assert adopters.sort_values("rank")["first_seen"].is_monotonic_increasing
+
+
+def test_grantmaking_index_and_flows_have_rows(demo_dir: Path):
+    index = load("grantmaking_index", demo_dir, as_="pandas")
+    assert index["year"].is_unique and (index["foundations_funding"] >= 0).all()
+    flows = load("funding_flows", demo_dir, as_="pandas")
+    assert len(flows) > 0 and flows["funder_id"].notna().all()
