@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datasets import diffusion, documents, mentions, runs, trends
+from datasets import diffusion, documents, mentions, network, runs, trends
 from datasets.store import DatasetSpec
 
 ALL: tuple[DatasetSpec, ...] = (
@@ -22,5 +22,7 @@ ALL: tuple[DatasetSpec, ...] = (
     diffusion.DIFFUSION_SPEC,
     diffusion.ADOPTERS_SPEC,
     diffusion.LEADLAG_SPEC,
+    network.NETWORK_SPEC,
+    network.BACKBONE_SPEC,
 )
 BY_NAME = {spec.name: spec for spec in ALL}

@@ -18,7 +18,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task
 
-from datasets import catalog, diffusion, documents, mentions, report, runs, store, trends
+from datasets import (
+    catalog,
+    diffusion,
+    documents,
+    mentions,
+    network,
+    report,
+    runs,
+    store,
+    trends,
+)
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
 from models.extract import EXTRACTOR_VERSION, document_rows
@@ -393,6 +403,13 @@ def trends_task(data_dir: Path) -> dict[str, int]:
     store.write(diffusion.DIFFUSION_SPEC, data_dir, spread, replace_all=True)
     store.write(diffusion.ADOPTERS_SPEC, data_dir, adopters, replace_all=True)
     store.write(diffusion.LEADLAG_SPEC, data_dir, leadlag, replace_all=True)
+    graph, backbone = network.network(
+        docs,
+        store.read(mentions.PARTNERSHIP_SPEC, data_dir),
+        store.read(mentions.CONCEPT_SPEC, data_dir),
+    )
+    store.write(network.NETWORK_SPEC, data_dir, graph, replace_all=True)
+    store.write(network.BACKBONE_SPEC, data_dir, backbone, replace_all=True)
     orgs = mentions.organizations(store.read(mentions.ORG_SPEC, data_dir), canonical_table())
     o_result = store.write(mentions.ORGANIZATIONS_SPEC, data_dir, orgs, replace_all=True)
     return {

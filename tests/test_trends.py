@@ -54,3 +54,12 @@ def test_grantmaking_index_and_flows_have_rows(demo_dir: Path):
     assert index["year"].is_unique and (index["foundations_funding"] >= 0).all()
     flows = load("funding_flows", demo_dir, as_="pandas")
     assert len(flows) > 0 and flows["funder_id"].notna().all()
+
+
+def test_backbone_candidates_put_the_convening_foundations_first(demo_dir: Path):
+    top = load("backbone_candidates", demo_dir, as_="pandas").sort_values("rank").head(3)
+    assert {"明德公益基金会", "恒信慈善基金会"} & set(top["org"])
+    assert (top["sectors_reached"] >= 2).all() and (top["ci_documents"] > 0).all()
+    assert top["evidence"].str.len().gt(0).all()
+    network = load("org_network", demo_dir, as_="pandas")
+    assert "all" in set(network["window"]) and network["degree"].ge(1).all()
