@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datasets import diffusion, documents, mentions, network, runs, trends
+from datasets import diffusion, documents, emerging, mentions, network, runs, trends
 from datasets.store import DatasetSpec
 
 ALL: tuple[DatasetSpec, ...] = (
@@ -24,5 +24,6 @@ ALL: tuple[DatasetSpec, ...] = (
     diffusion.LEADLAG_SPEC,
     network.NETWORK_SPEC,
     network.BACKBONE_SPEC,
+    emerging.SPEC,
 )
 BY_NAME = {spec.name: spec for spec in ALL}

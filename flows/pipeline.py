@@ -22,6 +22,7 @@ from datasets import (
     catalog,
     diffusion,
     documents,
+    emerging,
     mentions,
     network,
     report,
@@ -403,6 +404,17 @@ def trends_task(data_dir: Path) -> dict[str, int]:
     store.write(diffusion.DIFFUSION_SPEC, data_dir, spread, replace_all=True)
     store.write(diffusion.ADOPTERS_SPEC, data_dir, adopters, replace_all=True)
     store.write(diffusion.LEADLAG_SPEC, data_dir, leadlag, replace_all=True)
+    known = {f.lower() for c in load_lexicon() for f in c.forms}
+    terms = emerging.emerging_terms(
+        store.read(
+            documents.SPEC,
+            data_dir,
+            columns=["doc_id", "lang", "published_at", "text_simplified", "duplicate_of"],
+        ),
+        store.read(mentions.CONCEPT_SPEC, data_dir),
+        known,
+    )
+    store.write(emerging.SPEC, data_dir, terms, replace_all=True)
     graph, backbone = network.network(
         docs,
         store.read(mentions.PARTNERSHIP_SPEC, data_dir),

@@ -26,6 +26,7 @@ class Concept:
     label_en: str
     pattern: re.Pattern[str]
     context: re.Pattern[str] | None
+    forms: tuple[str, ...] = ()  # the literal forms (simplified Chinese and English)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,12 @@ def _compile(entry: dict[str, object]) -> Concept:
     except re.error as exc:
         raise LexiconError(f"concept '{cid}': bad pattern: {exc}") from exc
     return Concept(
-        cid, str(entry.get("label_zh", cid)), str(entry.get("label_en", cid)), pattern, context
+        cid,
+        str(entry.get("label_zh", cid)),
+        str(entry.get("label_en", cid)),
+        pattern,
+        context,
+        tuple(zh) + tuple(en),
     )
 
 

@@ -63,3 +63,12 @@ def test_backbone_candidates_put_the_convening_foundations_first(demo_dir: Path)
     assert top["evidence"].str.len().gt(0).all()
     network = load("org_network", demo_dir, as_="pandas")
     assert "all" in set(network["window"]) and network["degree"].ge(1).all()
+
+
+def test_emerging_terms_are_suggestions_outside_the_lexicon(demo_dir: Path):
+    from models.concepts import load_lexicon
+
+    terms = load("emerging_terms", demo_dir, as_="pandas")
+    assert len(terms) > 0 and (terms["growth"] > 0).all()
+    known = {f.lower() for c in load_lexicon() for f in c.forms}
+    assert not set(terms["term"]) & known
