@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from datasets.store import DatasetSpec
 
@@ -63,3 +64,9 @@ ERRORS_SPEC = DatasetSpec(
     key=("url", "stage"),
     description="Every URL the crawl could not turn into a document, with the stage and reason.",
 )
+
+
+def originals(documents: pa.Table) -> set[str]:
+    """doc_ids of documents that are not reprints: trend tables fold reprints into these."""
+    table = documents.select(["doc_id", "duplicate_of"])
+    return set(table.filter(pc.is_null(table["duplicate_of"]))["doc_id"].to_pylist())

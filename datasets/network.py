@@ -11,6 +11,7 @@ import networkx as nx
 import pandas as pd
 import pyarrow as pa
 
+from datasets.documents import originals
 from datasets.store import DatasetSpec
 
 WINDOW_YEARS = 3
@@ -121,10 +122,9 @@ def network(
     documents: pa.Table, partnerships: pa.Table, concept_mentions: pa.Table, top: int = 50
 ) -> tuple[pa.Table, pa.Table]:
     """(org_network, backbone_candidates) from partnerships (reprints folded)."""
-    docs = documents.select(["doc_id", "duplicate_of"]).to_pandas()
-    originals = set(docs.loc[docs["duplicate_of"].isna(), "doc_id"])
+    kept = originals(documents)
     p = partnerships.to_pandas()
-    p = p[p["doc_id"].isin(originals) & p["published_at"].notna()]
+    p = p[p["doc_id"].isin(kept) & p["published_at"].notna()]
     if p.empty:
         return NETWORK_SCHEMA.empty_table(), BACKBONE_SCHEMA.empty_table()
     p["year"] = pd.to_datetime(p["published_at"]).dt.year
@@ -137,7 +137,7 @@ def network(
     net = pa.Table.from_pylist(rows, schema=NETWORK_SCHEMA)
 
     ci = concept_mentions.select(["doc_id", "concept"]).to_pandas()
-    ci_docs = set(ci.loc[ci["concept"].isin(CI_CONCEPTS), "doc_id"]) & originals
+    ci_docs = set(ci.loc[ci["concept"].isin(CI_CONCEPTS), "doc_id"]) & kept
     g = _graph(p)
     candidates = []
     overall = {r["org_id"]: r for r in rows if r["window"] == "all"}

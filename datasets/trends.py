@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
+from datasets.documents import originals
 from datasets.store import DatasetSpec
 
 ALL = "*"
@@ -115,8 +116,7 @@ def partnership_trends(documents: pa.Table, partnerships: pa.Table) -> pa.Table:
     """Partnerships per period (year, quarter) and sector pair (and `*` for all pairs), with
     the shares of horizontal and vertical ones among those of known direction. Reprints are
     folded into their original; the same pair in one document counts once."""
-    docs = documents.select(["doc_id", "duplicate_of"]).to_pandas()
-    originals = set(docs.loc[docs["duplicate_of"].isna(), "doc_id"])
+    kept = originals(documents)
     p = partnerships.select(
         [
             "doc_id",
@@ -128,7 +128,7 @@ def partnership_trends(documents: pa.Table, partnerships: pa.Table) -> pa.Table:
             "direction",
         ]
     ).to_pandas()
-    p = p[p["doc_id"].isin(originals) & p["published_at"].notna()]
+    p = p[p["doc_id"].isin(kept) & p["published_at"].notna()]
     p = p.drop_duplicates(["doc_id", "org_a_id", "org_b_id"])
     if p.empty:
         return PARTNERSHIP_SCHEMA.empty_table()
@@ -206,15 +206,10 @@ GRANT_INDEX_SPEC = DatasetSpec(
 )
 
 
-def _originals(documents: pa.Table) -> set[str]:
-    docs = documents.select(["doc_id", "duplicate_of"]).to_pandas()
-    return set(docs.loc[docs["duplicate_of"].isna(), "doc_id"])
-
-
 def funding_flows(documents: pa.Table, funding: pa.Table) -> pa.Table:
     """Named funder -> named recipient per year, in CNY, reprints folded into originals."""
     f = funding.to_pandas()
-    f = f[f["doc_id"].isin(_originals(documents)) & f["published_at"].notna()]
+    f = f[f["doc_id"].isin(originals(documents)) & f["published_at"].notna()]
     f = f.dropna(subset=["funder_id", "recipient_id"])
     if f.empty:
         return FUNDING_FLOW_SCHEMA.empty_table()
@@ -239,13 +234,11 @@ def funding_flows(documents: pa.Table, funding: pa.Table) -> pa.Table:
 def grantmaking_index(documents: pa.Table, org_mentions: pa.Table, funding: pa.Table) -> pa.Table:
     """Per year: distinct foundations seen funding someone, foundations mentioned at all, and
     the share of foundation mentions that are in a funder role (reprints folded)."""
-    originals = _originals(documents)
+    kept = originals(documents)
     m = org_mentions.select(["doc_id", "published_at", "org_id", "type"]).to_pandas()
-    m = m[m["doc_id"].isin(originals) & m["published_at"].notna() & (m["type"] == "foundation")]
+    m = m[m["doc_id"].isin(kept) & m["published_at"].notna() & (m["type"] == "foundation")]
     f = funding.to_pandas()
-    f = f[
-        f["doc_id"].isin(originals) & f["published_at"].notna() & (f["funder_type"] == "foundation")
-    ]
+    f = f[f["doc_id"].isin(kept) & f["published_at"].notna() & (f["funder_type"] == "foundation")]
     if m.empty:
         return GRANT_INDEX_SCHEMA.empty_table()
     m["year"] = pd.to_datetime(m["published_at"]).dt.year
