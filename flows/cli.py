@@ -311,7 +311,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from models.ner_train import TrainOptions, train
 
     options = TrainOptions(
-        steps=args.steps, seed=args.seed, eval_every=args.eval_every, limit=args.limit
+        steps=args.steps,
+        seed=args.seed,
+        eval_every=args.eval_every,
+        limit=args.limit,
+        width=args.width,
+        window=args.window,
+        dropout=args.dropout,
+        learn_rate=args.learn_rate,
     )
     try:
         meta = train(Path(args.out), options, log=lambda m: _say(args, m))
@@ -503,6 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--limit", type=int, help="sentences per corpus (quick runs)")
+    p.add_argument("--width", type=int, default=96, help="encoder width (default: 96)")
+    p.add_argument("--window", type=int, default=1, help="encoder window (default: 1)")
+    p.add_argument("--dropout", type=float, default=0.3, help="dropout (default: 0.3)")
+    p.add_argument("--learn-rate", type=float, default=0.001, help="Adam rate (default: 0.001)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(

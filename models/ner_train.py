@@ -29,6 +29,7 @@ class TrainOptions:
     eval_every: int = 500
     seed: int = 0
     dropout: float = 0.3
+    learn_rate: float = 0.001
     width: int = 96
     depth: int = 4
     window: int = 1
@@ -74,6 +75,7 @@ def train(
         for e in train_set
     ]
     optimizer = nlp.initialize(lambda: examples[:2000])
+    optimizer.learn_rate = opts.learn_rate
     gold = {k: [{(s, t) for s, t, _ in e.spans} for e in v] for k, v in held.items()}
     best, best_step, step, started = -1.0, 0, 0, time.monotonic()
     sizes = compounding(8.0, 32.0, 1.0005)
