@@ -270,7 +270,7 @@ def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
     for m in _EN_RULE.finditer(text):
         name = m.group(0)
         words = name.split()
-        while words and words[0] in ("of", "for", "and", "the", "The"):
+        while words and (words[0] in ("of", "for", "and", "the", "The") or words[0].endswith("'s")):
             words.pop(0)
         if len(words) < 2:
             continue

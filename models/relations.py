@@ -41,7 +41,7 @@ _CLAUSE = re.compile(r"[，,；;：:]")
 _PASSIVE = re.compile(r"获得|获|接受|收到|得到|received|receives|receiving|won|secured", re.I)
 _BY = re.compile(r"由|来自|from|by", re.I)
 _TO = re.compile(r"(?:向|给|为|对|to|for)\s*$", re.I)
-_JOIN = re.compile(r"^\s*(?:与|和|及|以及|同|、|,|，|and|&)\s*$", re.I)
+_JOIN = re.compile(r"^\s*(?:与|和|及|以及|同|、|,|，|(?:,\s*)?(?:and|&)(?:\s+the)?)\s*$", re.I)
 
 PARTNERSHIP_TRIGGERS = [
     (
@@ -117,7 +117,10 @@ def _group(orgs: list[OrgMention], norm: str, anchor: OrgMention) -> list[OrgMen
     return group
 
 
-_TO_GAP = re.compile(r"^(?:\s*(?:向|给|为|对|to|for)\s*(?:the\s+)?|\s*)$", re.I)
+_TO_GAP = re.compile(
+    r"^(?:\s*[，,]?\s*(?:向|给|为|对|用于支持|支持|帮助|to|for)\s*(?:the\s+)?|\s*)$", re.I
+)
+_FROM = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
 _PRONOUN = re.compile(r"^\s*(?:向|给|为)?\s*(?:其|该|它们|他们)")
 
 
@@ -149,6 +152,19 @@ def _roles(
         if frm:
             funders = [o for o in orgs if o.start >= passive.end() + frm.end()][:1] or funders
         return ([funders[0]] if funders else [None]), recipient
+    source = next(
+        (
+            o
+            for o in after
+            if _FROM.search(norm[max(amount.end, trig.end()) : o.start])
+            and o.start - amount.end < 40
+        ),
+        None,
+    )
+    if source is not None:  # "with funding of AMOUNT from X, Y …"
+        rest = [o for o in orgs if o is not source and o.org_id != source.org_id]
+        later = [o for o in rest if o.start > source.end]
+        return [source], (later[0] if later else (before[-1] if before else None))
     by = re.search(r"由\s*$", norm[lo : before[-1].start]) if before else None
     if by:  # 由X资助的Y
         return [before[-1]], _first_recipient(norm, after, trig.end())
