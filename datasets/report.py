@@ -67,6 +67,15 @@ def _table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+def _links(df: pd.DataFrame) -> str:
+    rows = "".join(
+        f"<li>{E(str(r.published_at))} · {E(str(r.outlet))} · "
+        f'<a href="{E(str(r.url))}">{E(str(r.title))}</a></li>'
+        for r in df.itertuples(index=False)
+    )
+    return f"<ul>{rows}</ul>"
+
+
 def findings(
     yearly: pd.DataFrame,
     docs: pd.DataFrame,
@@ -151,6 +160,8 @@ def write_report(data_dir: Path, out: Path | None, labels: dict[str, tuple[str, 
             index="year", columns="outlet", values="doc_id", aggfunc="count", fill_value=0
         ).reset_index()
     facts = findings(yearly, docs, cm, labels)
+    recent = docs.dropna(subset=["published_at"]).sort_values("published_at", ascending=False)
+    recent = recent[recent["duplicate_of"].isna()].head(15)
     ptrend = store.read(trends.PARTNERSHIP_SPEC, data_dir).to_pandas()
     pyear = ptrend[(ptrend["granularity"] == "year") & (ptrend["sector_pair"] == trends.ALL)]
     partner_chart = (
@@ -207,6 +218,10 @@ def write_report(data_dir: Path, out: Path | None, labels: dict[str, tuple[str, 
         _table(orgs) if not orgs.empty else "<p>No organizations yet.</p>",
         "<h2>Documents per outlet and year / 各媒体年度文档数</h2>",
         _table(per_outlet) if not per_outlet.empty else "<p>No documents yet.</p>",
+        "<h2>Latest documents / 最新文档</h2>",
+        _links(recent) if not recent.empty else "<p>No documents yet.</p>",
+        "<p class='meta'>Tables as CSV and XLSX: <a href='tables/'>tables/</a>, "
+        "<a href='qun-tables.xlsx'>qun-tables.xlsx</a>.</p>",
     ]
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>qun trend report</title>
@@ -219,7 +234,41 @@ th {{ background: #f3f3f3; }} .meta {{ color: #666; }}
 {"".join(body)}
 </body></html>
 """
+    export_tables(
+        out.parent,
+        {
+            "concept_share_by_year": share_table,
+            "partnerships_by_year": partner_table,
+            "top_funders": funders,
+            "organizations": orgs,
+            "documents_per_outlet": per_outlet,
+            "latest_documents": recent[["published_at", "outlet", "title", "url"]]
+            if not recent.empty
+            else pd.DataFrame(),
+        },
+    )
     tmp = out.with_suffix(".html.tmp")
     tmp.write_text(page, "utf-8")
     tmp.replace(out)
     return out
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def export_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """The report's tables as CSV files and one XLSX workbook, formula injection neutralised."""
+    (folder / "tables").mkdir(parents=True, exist_ok=True)
+    safe = {name: df.map(neutralise) for name, df in tables.items() if not df.empty}
+    for name, df in safe.items():
+        df.to_csv(folder / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
+    with pd.ExcelWriter(folder / "qun-tables.xlsx", engine="openpyxl") as xlsx:
+        for name, df in safe.items():
+            df.to_excel(xlsx, sheet_name=name[:31], index=False)
