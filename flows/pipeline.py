@@ -375,61 +375,52 @@ def extract_flow(data_dir: Path) -> dict[str, int]:
 # ---- trends and report -------------------------------------------------------------------------
 @task(name="concept-trends")
 def trends_task(data_dir: Path) -> dict[str, int]:
-    table = trends.concept_trends(
-        store.read(documents.SPEC, data_dir),
-        store.read(mentions.CONCEPT_SPEC, data_dir),
-        [c.id for c in load_lexicon()],
+    """Every trend table, from one read of each dataset it needs."""
+    docs = store.read(
+        documents.SPEC,
+        data_dir,
+        columns=[
+            "doc_id",
+            "outlet",
+            "title",
+            "lang",
+            "published_at",
+            "duplicate_of",
+            "text_simplified",
+        ],
     )
-    result = store.write(trends.SPEC, data_dir, table, replace_all=True)
-    partner = trends.partnership_trends(
-        store.read(documents.SPEC, data_dir), store.read(mentions.PARTNERSHIP_SPEC, data_dir)
-    )
-    p_result = store.write(trends.PARTNERSHIP_SPEC, data_dir, partner, replace_all=True)
-    docs = store.read(documents.SPEC, data_dir, columns=["doc_id", "duplicate_of"])
+    concepts = store.read(mentions.CONCEPT_SPEC, data_dir)
+    orgs = store.read(mentions.ORG_SPEC, data_dir)
+    partners = store.read(mentions.PARTNERSHIP_SPEC, data_dir)
     fund = store.read(mentions.FUNDING_SPEC, data_dir)
-    flows_result = store.write(
-        trends.FUNDING_FLOW_SPEC, data_dir, trends.funding_flows(docs, fund), replace_all=True
-    )
-    index = trends.grantmaking_index(docs, store.read(mentions.ORG_SPEC, data_dir), fund)
-    store.write(trends.GRANT_INDEX_SPEC, data_dir, index, replace_all=True)
-    spread, adopters, leadlag = diffusion.diffusion(
-        store.read(
-            documents.SPEC,
-            data_dir,
-            columns=["doc_id", "outlet", "title", "published_at", "duplicate_of"],
+    lexicon = load_lexicon()
+
+    def write(spec: Any, table: pa.Table) -> int:
+        return store.write(spec, data_dir, table, replace_all=True).rows
+
+    counts = {
+        "concept_trends": write(
+            trends.SPEC, trends.concept_trends(docs, concepts, [c.id for c in lexicon])
         ),
-        store.read(mentions.CONCEPT_SPEC, data_dir),
-        store.read(mentions.ORG_SPEC, data_dir),
-    )
-    store.write(diffusion.DIFFUSION_SPEC, data_dir, spread, replace_all=True)
-    store.write(diffusion.ADOPTERS_SPEC, data_dir, adopters, replace_all=True)
-    store.write(diffusion.LEADLAG_SPEC, data_dir, leadlag, replace_all=True)
-    known = {f.lower() for c in load_lexicon() for f in c.forms}
-    terms = emerging.emerging_terms(
-        store.read(
-            documents.SPEC,
-            data_dir,
-            columns=["doc_id", "lang", "published_at", "text_simplified", "duplicate_of"],
+        "partnership_trends": write(
+            trends.PARTNERSHIP_SPEC, trends.partnership_trends(docs, partners)
         ),
-        store.read(mentions.CONCEPT_SPEC, data_dir),
-        known,
-    )
-    store.write(emerging.SPEC, data_dir, terms, replace_all=True)
-    graph, backbone = network.network(
-        docs,
-        store.read(mentions.PARTNERSHIP_SPEC, data_dir),
-        store.read(mentions.CONCEPT_SPEC, data_dir),
-    )
-    store.write(network.NETWORK_SPEC, data_dir, graph, replace_all=True)
-    store.write(network.BACKBONE_SPEC, data_dir, backbone, replace_all=True)
-    orgs = mentions.organizations(store.read(mentions.ORG_SPEC, data_dir), canonical_table())
-    o_result = store.write(mentions.ORGANIZATIONS_SPEC, data_dir, orgs, replace_all=True)
-    return {
-        "concept_trends": result.rows,
-        "partnership_trends": p_result.rows,
-        "funding_flows": flows_result.rows,
-        "organizations": o_result.rows,
+        "funding_flows": write(trends.FUNDING_FLOW_SPEC, trends.funding_flows(docs, fund)),
     }
+    write(trends.GRANT_INDEX_SPEC, trends.grantmaking_index(docs, orgs, fund))
+    spread, adopters, leadlag = diffusion.diffusion(docs, concepts, orgs)
+    write(diffusion.DIFFUSION_SPEC, spread)
+    write(diffusion.ADOPTERS_SPEC, adopters)
+    write(diffusion.LEADLAG_SPEC, leadlag)
+    known = {f.lower() for c in lexicon for f in c.forms}
+    write(emerging.SPEC, emerging.emerging_terms(docs, concepts, known))
+    graph, backbone = network.network(docs, partners, concepts)
+    write(network.NETWORK_SPEC, graph)
+    write(network.BACKBONE_SPEC, backbone)
+    counts["organizations"] = write(
+        mentions.ORGANIZATIONS_SPEC, mentions.organizations(orgs, canonical_table())
+    )
+    return counts
 
 
 @flow(name="qun-trends")

@@ -80,9 +80,12 @@ def extract(
     return out
 
 
-def evidence_sentence(text: str, start: int, end: int, limit: int = 300) -> str:
-    """The sentence around a span (clipped to `limit` characters), for evidence columns."""
-    for a, b in sentences(text):
+def evidence_sentence(
+    text: str, start: int, end: int, spans: list[tuple[int, int]], limit: int = 300
+) -> str:
+    """The sentence around a span (clipped to `limit` characters), for evidence columns;
+    `spans` are the text's sentences (computed once per document)."""
+    for a, b in spans:
         if a <= start < b:
             b = max(b, end)
             if b - a > limit:
@@ -95,6 +98,7 @@ def document_rows(text: str) -> dict[str, list[dict[str, Any]]]:
     """Everything extracted from one document, as rows for the mention datasets
     (`org_mentions`, `concept_mentions`, `funding`, `partnerships`), with evidence."""
     orgs = find_orgs(text)
+    spans = sentences(text)
     rows: dict[str, list[dict[str, Any]]] = {
         "org_mentions": [
             {
@@ -106,7 +110,7 @@ def document_rows(text: str) -> dict[str, list[dict[str, Any]]]:
                 "type": m.type,
                 "sector": m.sector,
                 "method": m.method,
-                "sentence": evidence_sentence(text, m.start, m.end),
+                "sentence": evidence_sentence(text, m.start, m.end, spans),
             }
             for m in orgs
         ],
@@ -116,7 +120,7 @@ def document_rows(text: str) -> dict[str, list[dict[str, Any]]]:
                 "end": c.end,
                 "text": c.text,
                 "concept": c.concept,
-                "sentence": evidence_sentence(text, c.start, c.end),
+                "sentence": evidence_sentence(text, c.start, c.end, spans),
             }
             for c in find_concepts(text)
         ],
