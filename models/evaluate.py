@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,11 @@ def score(gold: Iterable[Hashable], predicted: Iterable[Hashable]) -> Score:
     return Score(len(g & p), len(p - g), len(g - p))
 
 
+def _name_key(name: str) -> str:
+    """Names compare in simplified script, case-folded, without a leading "the"."""
+    return re.sub(r"^the\s+", "", simplify(name).casefold())
+
+
 def evaluate_documents(docs: list[dict[str, Any]]) -> dict[str, Score]:
     """Document-level scores on annotated documents (`title`, `text`, `organizations`
     [{name}], `concepts` [id]): organizations as (doc, name) pairs, concepts as (doc, id)."""
@@ -57,8 +63,8 @@ def evaluate_documents(docs: list[dict[str, Any]]) -> dict[str, Score]:
     pred_c: set[tuple[str, str]] = set()
     for doc in docs:
         text = f"{doc['title']}\n{doc['text']}"
-        gold_o |= {(doc["id"], simplify(o["name"])) for o in doc["organizations"]}
-        pred_o |= {(doc["id"], simplify(m.text)) for m in find_orgs(text)}
+        gold_o |= {(doc["id"], _name_key(o["name"])) for o in doc["organizations"]}
+        pred_o |= {(doc["id"], _name_key(m.text)) for m in find_orgs(text)}
         gold_c |= {(doc["id"], c) for c in doc["concepts"]}
         pred_c |= {(doc["id"], c.concept) for c in find_concepts(text)}
     return {"organizations": score(gold_o, pred_o), "concepts": score(gold_c, pred_c)}

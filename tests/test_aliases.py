@@ -53,3 +53,78 @@ def test_alias_pair_resolves_to_one_org(a: str, b: str):
     ia, ib = ids(a), ids(b)
     assert len(ia) == 1 and ia == ib, (a, ia, b, ib)
     assert not next(iter(ia)).startswith("r:"), "resolved by the gazetteer, not by rules"
+
+
+# ---- resolution beyond exact aliases: normalized, then fuzzy ------------------------------------
+@pytest.mark.parametrize(
+    ("name", "org_id", "how"),
+    [
+        ("CASS", "cass", "exact"),
+        ("Chinese Academy of Social Science", "cass", "fuzzy"),
+        ("The  Ford Foundation's", "ford_foundation", "normalized"),
+        ("北京市银杏公益基金会", "ginkgo_foundation", "exact"),
+        ("北京市銀杏公益基金会", "ginkgo_foundation", "exact"),
+        ("上海浦東非營利組織發展中心", "npi", "exact"),
+        ("「南都公益基金会」", "narada_foundation", "normalized"),
+        ("深圳市壹基金公益基金会", "one_foundation", "fuzzy"),
+    ],
+)
+def test_names_resolve_by_exact_normalized_or_fuzzy_match(name: str, org_id: str, how: str):
+    from models.orgs import load_gazetteer, resolve
+
+    assert org_id in load_gazetteer().orgs, org_id
+    hit = resolve(name)
+    assert hit is not None and hit[0] == org_id and hit[1].startswith(how), (name, hit)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "南京明德基金会",
+        "北京明德基金会",
+        "广州市慈善会联合",
+        "Ford Motor Company",
+        "中国妇女儿童发展基金会",
+    ],
+)
+def test_different_organizations_do_not_fuzzy_match(name: str):
+    from models.orgs import resolve
+
+    hit = resolve(name)
+    assert hit is None or not hit[1].startswith("fuzzy"), (name, hit)
+
+
+def test_fuzzy_match_needs_the_same_sector():
+    """A company whose name is close to a foundation's is not linked to the foundation."""
+    from models.orgs import resolve
+
+    assert resolve("北京银杏公益基金会") is not None
+    hit = resolve("北京银杏公益有限公司")
+    assert hit is None, hit
+
+
+# ---- typing names the gazetteer and suffixes cannot type -----------------------------------------
+def test_name_classifier_types_names_without_a_telling_suffix():
+    from models import orgtypes
+    from models.orgs import classify_type
+
+    assert orgtypes.load() is not None, "models/data/orgtypes.npz is shipped"
+    assert classify_type("北京市海淀区教育局") == "government"  # suffix rule
+    names = ("皇家马德里", "恒源祥集团公司", "北京市西城区人民检察院")
+    typed = {n: classify_type(n) for n in names}
+    assert typed["皇家马德里"] == "other", typed
+    assert typed["恒源祥集团公司"] == "business", typed
+    assert typed["北京市西城区人民检察院"] == "government", typed
+
+
+@pytest.mark.skipif(
+    not (__import__("models.corpora").corpora.shared_data() / "cluener").exists(),
+    reason="../shared/data (CLUENER) is not beside the repository",
+)
+def test_name_classifier_accuracy_on_cluener_dev_stays_above_its_floor():
+    from models import orgtypes
+
+    model = orgtypes.load()
+    rows = orgtypes.cluener_examples("cluener-dev")
+    assert len(rows) > 900
+    assert orgtypes.accuracy(model, rows) >= 0.93
