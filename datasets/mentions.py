@@ -105,7 +105,7 @@ FUNDING_SPEC = DatasetSpec(
     name="funding",
     schema=FUNDING_SCHEMA,
     partition="source",
-    key=("doc_id", "amount_start", "funder_id"),
+    key=("doc_id", "amount_start", "funder_id", "recipient_id"),
     description="Funding mentions: who gives how much to whom, with the sentence read.",
 )
 

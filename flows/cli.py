@@ -26,6 +26,8 @@ def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    # Dask's own chatter (cluster start and stop) only with --verbose; workers inherit it
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if verbose else "error")
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -56,9 +58,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = _with_sample_server(
         args,
         lambda proxy, sources: pipeline_flow(
-            Path(args.data_dir), sources, proxy, fast=args.demo or args.fast
+            Path(args.data_dir), sources, proxy, fast=args.demo or args.fast, dask=args.dask
         ),
     )
+    from flows import progress
+
+    progress.close()  # the bar ends before the summary is printed
     if args.json:
         print(
             json.dumps(
@@ -116,7 +121,7 @@ def _lines(handle: TextIO) -> Iterator[str]:
             yield line
 
 
-def extract_line(line: str) -> dict[str, Any]:
+def extract_line(line: str, options: Any = None) -> dict[str, Any]:
     """One output record of the `qun extract` contract for one input line."""
     from models.extract import extract
 
@@ -132,15 +137,37 @@ def extract_line(line: str) -> dict[str, Any]:
     if not isinstance(text, str):
         return {"id": rid, "error": "missing 'text' (a string)"}
     lang = record.get("lang") if isinstance(record.get("lang"), str) else None
-    return {"id": rid, **extract(text, lang)}
+    return {"id": rid, **extract(text, lang, options)}
+
+
+def _statistical(value: str) -> tuple[str, ...]:
+    chosen = tuple(sorted({v.strip() for v in value.split(",") if v.strip()}))
+    unknown = set(chosen) - {"en", "zh"}
+    if unknown:
+        raise UserError(f"--statistical takes en and/or zh, not {', '.join(sorted(unknown))}")
+    if "zh" in chosen:
+        from models.ner import load
+
+        if load() is None:
+            raise UserError("no trained Chinese recognizer in models/data/ner_zh (qun train ner)")
+    return chosen
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
     if args.documents:
-        from flows.pipeline import extract_flow
+        from flows.pipeline import run_extract
 
-        print(json.dumps(extract_flow(Path(args.data_dir))))
+        started = time.monotonic()
+        counts = run_extract(Path(args.data_dir), args.dask)
+        print(json.dumps(counts))
+        _say(
+            args,
+            f"extracted {counts['extracted']} documents ({counts['unchanged']} unchanged) "
+            f"in {time.monotonic() - started:.0f} s",
+        )
         return 0
+    if args.dask:
+        raise UserError("--dask applies to --documents only")
     try:
         src = open(args.jsonl, encoding="utf-8") if args.jsonl != "-" else sys.stdin
     except OSError as exc:
@@ -149,10 +176,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
         dst = open(args.out, "w", encoding="utf-8") if args.out != "-" else sys.stdout
     except OSError as exc:
         raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
+    from models.extract import ExtractOptions
+
+    options = ExtractOptions(statistical=_statistical(args.statistical))
     n = errors = 0
     with src, dst:
         for line in _lines(src):
-            out = extract_line(line)
+            out = extract_line(line, options)
             errors += "error" in out
             n += 1
             dst.write(json.dumps(out, ensure_ascii=False) + "\n")
@@ -226,17 +256,31 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
 def cmd_eval_relations(args: argparse.Namespace) -> int:
     from models.evaluate import evaluate_relations, load_relations_eval
 
-    split = "test" if args.dataset == "cluener-dev" else args.dataset
+    split = "all" if args.dataset == "cluener-dev" else args.dataset
     if split not in ("dev", "test", "all"):
         raise UserError("for relations, --dataset is dev, test or all")
-    passages = load_relations_eval(split)
-    result = evaluate_relations(passages)
-    scores = {k: v.as_dict() for k, v in result.items() if k != "direction_accuracy"}
+    from models.relation_model import load_model
+
+    splits = ["dev", "test"] if split == "all" else [split]
+    setups = {"rules": None, "rules+model": load_model()}
+    results = {}
+    for name in splits:
+        passages = load_relations_eval(name)
+        for setup, model in setups.items():
+            if model is None and setup != "rules":
+                continue
+            result = evaluate_relations(passages, model=model)
+            scores = {k: v.as_dict() for k, v in result.items() if k != "direction_accuracy"}
+            scores["direction_accuracy"] = round(result["direction_accuracy"], 4)  # type: ignore[assignment]
+            results[f"{name}/{setup}"] = (len(passages), scores)
     if args.json:
-        print(json.dumps({**scores, "direction_accuracy": round(result["direction_accuracy"], 4)}))
+        print(json.dumps({k: v for k, (_, v) in results.items()}))
         return 0
-    _print_scores(f"relations, {split} split ({len(passages)} passages):", scores)
-    print(f"direction right on {result['direction_accuracy']:.1%} of matched partnerships")
+    for key, (n, scores) in results.items():
+        name, setup = key.split("/")
+        direction = scores.pop("direction_accuracy")
+        _print_scores(f"relations, {name} split ({n} passages), {setup}:", scores)
+        print(f"direction right on {direction:.1%} of matched partnerships")
     return 0
 
 
@@ -307,7 +351,36 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_relations(args: argparse.Namespace) -> int:
+    from models.relation_model import MODEL_PATH
+    from models.relation_train import RelationTrainOptions, train
+
+    out = MODEL_PATH if args.out == "models/data/ner_zh" else Path(args.out)
+    try:
+        meta = train(out, RelationTrainOptions(seed=args.seed), log=lambda m: _say(args, m))
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps({k: meta[k] for k in ("passages", "features", "minutes")}))
+    return 0
+
+
+def cmd_train_types(args: argparse.Namespace) -> int:
+    from models import orgtypes
+
+    out = orgtypes.MODEL_FILE if args.out == "models/data/ner_zh" else Path(args.out)
+    try:
+        meta = orgtypes.train(out, seed=args.seed)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps(meta))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.what == "relations":
+        return cmd_train_relations(args)
+    if args.what == "types":
+        return cmd_train_types(args)
     from models.ner_train import TrainOptions, train
 
     options = TrainOptions(
@@ -335,6 +408,100 @@ def cmd_sources(args: argparse.Namespace) -> int:
         kind = "sample" if s.sample else s.kind
         print(f"{s.id:<18} {kind:<10} {s.lang:<8} {s.outlet}")
     return 0
+
+
+# ---- serve / progress ----------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows import deploy
+
+    if not deploy.api_url():
+        raise UserError(
+            "qun serve needs a Prefect server: start one with `prefect server start` and set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
+        )
+    from spiders.registry import load_sources, select
+
+    select(load_sources(), args.sources)
+    _say(
+        args,
+        f"serving {deploy.DAILY} and {deploy.WEEKLY} for {Path(args.data_dir).resolve()} "
+        f"to {deploy.api_url()} (Ctrl-C to stop)",
+    )
+    deploy.serve(Path(args.data_dir), args.sources, args.dask)
+    return 0
+
+
+def _dask_spec(value: str) -> str:
+    import re
+
+    if "://" in value or re.fullmatch(r"local(:[1-9][0-9]*)?", value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"expected local, local:N or a scheduler address like tcp://host:8786, not {value!r}"
+    )
+
+
+_DASK_OPTION: dict[str, Any] = {
+    "dest": "dask",
+    "metavar": "CLUSTER",
+    "type": _dask_spec,
+    "help": "extract on Dask: `local` (a local cluster, one worker per core), `local:N` "
+    "(N workers) or a scheduler address `tcp://host:8786` (default: in this process)",
+}
+
+
+class _ProgressBar:
+    """Progress of the long steps on stderr (rich), one bar per step."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._task: Any = None
+        self._bar.start()
+
+    def step(self, name: str, total: int | None) -> None:
+        self._finish()
+        self._task = self._bar.add_task(name, total=total)
+
+    def advance(self, amount: int) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, amount)
+
+    def _finish(self) -> None:
+        if self._task is not None:
+            task = self._bar.tasks[self._task]
+            self._bar.update(self._task, total=task.total or 1, completed=task.total or 1)
+
+    def close(self) -> None:
+        self._finish()
+        self._bar.stop()
+
+
+_LONG_COMMANDS = {"run", "crawl", "extract", "reextract", "trends", "report"}
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    """A progress bar when stderr is a terminal and --quiet is not given, else None."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    return _ProgressBar()
 
 
 # ---- parser ------------------------------------------------------------------------------------
@@ -382,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl, extract, compute trends and write the report.",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--dask", **_DASK_OPTION)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -411,10 +579,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", default="-", metavar="IN", help="input JSON lines (default: stdin)")
     p.add_argument("--out", default="-", metavar="OUT", help="output JSON lines (default: stdout)")
     p.add_argument(
+        "--statistical",
+        default="en",
+        metavar="LANGS",
+        help="statistical organization recognizers to add to the gazetteer and rules: en "
+        "(spaCy's English model, default), zh (the trained Chinese model; slower, and on "
+        "sector text it adds generic words), en,zh, or '' for rules only",
+    )
+    p.add_argument(
         "--documents",
         action="store_true",
         help="extract from DIR/documents into DIR/org_mentions and concept_mentions",
     )
+    p.add_argument("--dask", **_DASK_OPTION)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser(
@@ -461,7 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME|PATH",
         help="for ner: cluener-dev, msra-test (from ../shared/data or "
         "QUN_SHARED_DATA), or a JSON-lines file of {text, spans}; for relations: "
-        "test (default), dev or all",
+        "dev, test, or all (default: dev and test, each scored apart)",
     )
     p.add_argument("--manifest", metavar="FILE", help="annotated manifest (default: the sample's)")
     p.add_argument(
@@ -487,33 +664,40 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
         parents=[common],
-        help="train the Chinese organization recognizer",
+        help="train the Chinese organization recognizer or the relation component",
         description="Train the statistical organization recognizer (spaCy, character tokens "
         "with bigram, jieba and gazetteer features) on CLUENER, MSRA, Resume and Weibo from "
         "../shared/data (or QUN_SHARED_DATA), selecting the best checkpoint on held-out "
-        "training sentences. Fixed seed and step count: the same command gives the same model.",
+        "training sentences. Fixed seed and step count: the same command gives the same model. "
+        "`relations`: the funding/partnership classifier (scikit-learn) on "
+        "models/data/relations_train and FinRE, written to models/data/relation_model.json.gz.",
     )
-    p.add_argument("what", choices=["ner"], help="what to train")
+    p.add_argument(
+        "what",
+        choices=["ner", "relations", "types"],
+        help="ner: the Chinese organization recognizer; relations: the relation classifier; "
+        "types: the organization-type classifier",
+    )
     p.add_argument(
         "--out",
         default="models/data/ner_zh",
         metavar="DIR",
         help="where to write the model (default: models/data/ner_zh)",
     )
-    p.add_argument("--steps", type=int, default=4500, help="update steps (default: 4500)")
+    p.add_argument("--steps", type=int, default=3600, help="update steps (default: 3600)")
     p.add_argument(
         "--eval-every",
         type=int,
-        default=500,
+        default=300,
         metavar="N",
-        help="steps between held-out evaluations (default: 500)",
+        help="steps between held-out evaluations (default: 300)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--limit", type=int, help="sentences per corpus (quick runs)")
-    p.add_argument("--width", type=int, default=96, help="encoder width (default: 96)")
-    p.add_argument("--window", type=int, default=1, help="encoder window (default: 1)")
+    p.add_argument("--width", type=int, default=128, help="encoder width (default: 128)")
+    p.add_argument("--window", type=int, default=2, help="encoder window (default: 2)")
     p.add_argument("--dropout", type=float, default=0.3, help="dropout (default: 0.3)")
-    p.add_argument("--learn-rate", type=float, default=0.001, help="Adam rate (default: 0.001)")
+    p.add_argument("--learn-rate", type=float, default=0.0005, help="Adam rate (default: 0.0005)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -523,6 +707,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the sources of spiders/sources.yaml.",
     )
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the scheduled runs to a Prefect server",
+        description="Register two deployments with the Prefect server that PREFECT_API_URL "
+        "names, a daily crawl-and-extract (03:00 Asia/Shanghai) and a weekly trends-and-report "
+        "(Mondays 05:00), and run their flow runs until interrupted.",
+    )
+    p.add_argument(
+        "--sources",
+        default="real",
+        metavar="IDS",
+        help="source ids for the daily crawl, or `real` / `sample` (default: real)",
+    )
+    p.add_argument("--dask", **_DASK_OPTION)
+    p.set_defaults(func=cmd_serve)
     return parser
 
 
@@ -531,9 +732,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _prefect_env(args.verbose)
     from datasets.store import DatasetError
+    from flows import progress
     from flows.crawl import CrawlFailed
     from spiders.registry import RegistryError
 
+    if args.command in _LONG_COMMANDS:
+        progress.install(_progress(args))
     try:
         return int(args.func(args))
     except (UserError, RegistryError, CrawlFailed, DatasetError, OSError) as exc:  # noqa: B014
@@ -544,6 +748,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qun: interrupted", file=sys.stderr)
         return 130
+    finally:
+        progress.close()
 
 
 if __name__ == "__main__":

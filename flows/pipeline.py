@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 import shutil
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +21,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
 from datasets import (
     catalog,
@@ -30,6 +41,7 @@ from datasets import (
     store,
     trends,
 )
+from flows import progress
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
 from models.extract import EXTRACTOR_VERSION, document_rows
@@ -236,9 +248,13 @@ def crawl_flow(
         )
         for spider in spiders
     ]
+    progress.step(f"crawling {sources} ({', '.join(spiders)})", len(futures))
+    for _ in as_completed(futures):
+        progress.advance()
     done = [f.result() for f in futures]
     counts = ingest_task(data_dir, [r.out_dir for r in done])
     shutil.rmtree(run_dir, ignore_errors=True)
+    _publish_counts("qun-crawl", counts, "Documents and crawl errors after the crawl")
     return {
         "run_id": run_id,
         "counts": counts,
@@ -276,6 +292,7 @@ def reextract_flow(data_dir: Path) -> dict[str, int]:
             fh.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
     counts = ingest_task(data_dir, [run_dir])
     shutil.rmtree(run_dir.parent, ignore_errors=True)
+    _publish_counts("qun-reextract", counts, "Documents rebuilt from the archive")
     return {"pages": len(latest), **counts}
 
 
@@ -296,9 +313,19 @@ MENTION_SPECS = {
 }
 
 
-@task(name="extract-mentions")
-def extract_task(data_dir: Path) -> dict[str, int]:
-    """Extract only documents that are new, changed, or last extracted by another version."""
+@dataclass
+class ExtractionPlan:
+    """What an extraction run does: documents to read, rows kept from earlier runs."""
+
+    todo: list[dict[str, Any]]
+    kept: dict[str, list[dict[str, Any]]]
+    log_rows: list[dict[str, Any]]
+    unchanged: int
+    nothing_to_do: bool = False
+
+
+def _plan(data_dir: Path) -> ExtractionPlan:
+    """Documents that are new, changed, or last extracted by another version are to be read."""
     docs = store.read(
         documents.SPEC, data_dir, columns=["doc_id", "source", "published_at", "content_hash"]
     ).to_pylist()
@@ -316,8 +343,7 @@ def extract_task(data_dir: Path) -> dict[str, int]:
     keep = pa.array([d["doc_id"] for d in docs if not stale(d)], pa.string())
     if not todo_ids and len(log) == len(docs):
         # nothing new, changed or removed: every dataset stays as it is
-        counts = {name: store.count(spec, data_dir) for name, spec in MENTION_SPECS.items()}
-        return {"extracted": 0, "unchanged": len(keep), **counts}
+        return ExtractionPlan([], {}, [], len(keep), nothing_to_do=True)
     todo = []
     if todo_ids:
         todo = store.read(
@@ -326,13 +352,20 @@ def extract_task(data_dir: Path) -> dict[str, int]:
             filter=pc.field("doc_id").isin(todo_ids),
             columns=["doc_id", "source", "published_at", "text", "content_hash"],
         ).to_pylist()
-    rows = {
+        todo.sort(key=lambda d: d["doc_id"])
+    kept = {
         name: _refresh(store.read(spec, data_dir), keep, meta)
         for name, spec in MENTION_SPECS.items()
     }
     log_rows = [{**log[k], "source": meta[k][0]} for k in keep.to_pylist()]
-    now = datetime.now(UTC)
-    for doc in todo:
+    return ExtractionPlan(todo, kept, log_rows, len(keep))
+
+
+def _extract_docs(docs: list[dict[str, Any]], done: Callable[[int], None] | None = None) -> dict:
+    """Mention rows and extraction-log rows (without their time) for some documents."""
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in MENTION_SPECS}
+    log_rows = []
+    for doc in docs:
         base = {
             "doc_id": doc["doc_id"],
             "source": doc["source"],
@@ -347,13 +380,26 @@ def extract_task(data_dir: Path) -> dict[str, int]:
                 "source": doc["source"],
                 "content_hash": doc["content_hash"],
                 "extractor_version": EXTRACTOR_VERSION,
-                "extracted_at": now,
                 "organizations": len(found["org_mentions"]),
                 "concepts": len(found["concept_mentions"]),
             }
         )
+        if done is not None:
+            done(1)
+    return {"rows": rows, "log": log_rows}
+
+
+def _write_extraction(data_dir: Path, plan: ExtractionPlan, batches: list[dict]) -> dict[str, int]:
+    """Kept and new rows into the mention datasets, then the log."""
+    now = datetime.now(UTC)
+    rows = {name: list(kept) for name, kept in plan.kept.items()}
+    log_rows = list(plan.log_rows)
+    for batch in batches:
+        for name, new_rows in batch["rows"].items():
+            rows[name] += new_rows
+        log_rows += [{**r, "extracted_at": now} for r in batch["log"]]
     # mentions first, the log last: a run killed in between redoes those documents
-    counts = {"extracted": len(todo), "unchanged": len(keep)}
+    counts = {"extracted": len(plan.todo), "unchanged": plan.unchanged}
     for name, spec in MENTION_SPECS.items():
         table = pa.Table.from_pylist(rows[name], schema=spec.schema)
         counts[name] = store.write(spec, data_dir, table, replace_all=True).rows
@@ -366,16 +412,126 @@ def extract_task(data_dir: Path) -> dict[str, int]:
     return counts
 
 
+def _unchanged_counts(data_dir: Path, plan: ExtractionPlan) -> dict[str, int]:
+    counts = {name: store.count(spec, data_dir) for name, spec in MENTION_SPECS.items()}
+    return {"extracted": 0, "unchanged": plan.unchanged, **counts}
+
+
+@task(name="extract-mentions", cache_policy=NO_CACHE)
+def extract_task(data_dir: Path) -> dict[str, int]:
+    """Extract only documents that are new, changed, or last extracted by another version."""
+    plan = _plan(data_dir)
+    if plan.nothing_to_do:
+        return _unchanged_counts(data_dir, plan)
+    progress.step("extracting documents", len(plan.todo))
+    batch = _extract_docs(plan.todo, progress.advance)
+    return _write_extraction(data_dir, plan, [batch])
+
+
+@task(name="plan-extraction", cache_policy=NO_CACHE)
+def plan_task(data_dir: Path) -> ExtractionPlan:
+    return _plan(data_dir)
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_batch_task(docs: list[dict[str, Any]]) -> dict:
+    """Extraction of a batch of documents; runs wherever the task runner puts it (text in,
+    rows out: the worker needs no access to the datasets)."""
+    return _extract_docs(docs)
+
+
+@task(name="write-mentions", cache_policy=NO_CACHE)
+def write_mentions_task(data_dir: Path, plan: ExtractionPlan, batches: list[dict]) -> dict:
+    return _write_extraction(data_dir, plan, batches)
+
+
+def dask_runner(spec: str) -> Any:
+    """A DaskTaskRunner for `local` (a local cluster, a worker per core), `local:N` (N workers)
+    or a running scheduler's address (`tcp://host:8786`)."""
+    from prefect_dask import DaskTaskRunner
+
+    if "://" in spec:
+        return DaskTaskRunner(address=spec)
+    match = re.fullmatch(r"local(?::([1-9][0-9]*))?", spec)
+    if match is None:
+        raise ValueError(
+            f"--dask takes local, local:N or a scheduler address like tcp://host:8786, not {spec!r}"
+        )
+    workers = int(match.group(1) or os.cpu_count() or 1)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,  # the tokenizers are not shared between threads
+            "processes": True,
+            "host": "127.0.0.1",
+            "scheduler_kwargs": {"dashboard": False},
+        }
+    )
+
+
 @flow(name="qun-extract")
-def extract_flow(data_dir: Path) -> dict[str, int]:
-    """Organizations and concepts for new or changed documents into the mention datasets."""
-    return extract_task(Path(data_dir))
+def extract_flow(data_dir: Path, dask: str | None = None, batch_size: int = 50) -> dict[str, int]:
+    """Organizations and concepts for new or changed documents into the mention datasets.
+
+    With `dask` set, documents are extracted in batches submitted to the flow's task runner
+    (`run_extract` gives it a DaskTaskRunner); the datasets are read and written here only."""
+    data_dir = Path(data_dir)
+    if not dask:
+        counts = extract_task(data_dir)
+    else:
+        plan = plan_task(data_dir)
+        if plan.nothing_to_do:
+            counts = _unchanged_counts(data_dir, plan)
+        else:
+            chunks = [plan.todo[i : i + batch_size] for i in range(0, len(plan.todo), batch_size)]
+            progress.step(f"extracting documents on Dask ({dask})", len(plan.todo))
+            futures = [extract_batch_task.submit(chunk) for chunk in chunks]
+            for future in as_completed(futures):
+                progress.advance(len(future.result()["log"]))
+            counts = write_mentions_task(data_dir, plan, [f.result() for f in futures])
+    _publish_counts("qun-extract", counts, "Documents extracted and rows per mention dataset")
+    return counts
+
+
+@contextmanager
+def _api_for_workers() -> Iterator[None]:
+    """Dask workers are other processes and report their task runs to the Prefect API too.
+    With no server configured, this process's temporary one is started here and its address
+    handed to the workers (else each would start a temporary server of its own)."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url  # inherited by the worker processes
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+
+
+def run_extract(data_dir: Path, dask: str | None = None) -> dict[str, int]:
+    """Run `qun-extract`, on Dask when `dask` names a cluster (see `dask_runner`)."""
+    if not dask:
+        return extract_flow(data_dir)
+    with _api_for_workers():
+        return extract_flow.with_options(task_runner=dask_runner(dask))(data_dir, dask=dask)
 
 
 # ---- trends and report -------------------------------------------------------------------------
 @task(name="concept-trends")
 def trends_task(data_dir: Path) -> dict[str, int]:
     """Every trend table, from one read of each dataset it needs."""
+    progress.step("computing trend tables")
     docs = store.read(
         documents.SPEC,
         data_dir,
@@ -426,25 +582,56 @@ def trends_task(data_dir: Path) -> dict[str, int]:
 @flow(name="qun-trends")
 def trends_flow(data_dir: Path) -> dict[str, int]:
     """Trend tables from the mention datasets."""
-    return trends_task(Path(data_dir))
+    counts = trends_task(Path(data_dir))
+    _publish_counts("qun-trends", counts, "Rows per trend table")
+    return counts
 
 
 @task(name="write-report")
 def report_task(data_dir: Path, out: Path | None) -> Path:
+    progress.step("writing the report and its charts")
     labels = {c.id: (c.label_zh, c.label_en) for c in load_lexicon()}
     return report.write_report(Path(data_dir), out, labels)
 
 
 @flow(name="qun-report")
 def report_flow(data_dir: Path, out: Path | None = None) -> Path:
-    """The HTML trend report for communications teams."""
-    return report_task(Path(data_dir), out)
+    """The HTML trend report for communications teams, with PNG charts and CSV/XLSX tables."""
+    path = report_task(Path(data_dir), out)
+    _publish_report(path)
+    return path
 
 
-# ---- the whole pipeline ------------------------------------------------------------------------
+# ---- what the Prefect UI shows of a run --------------------------------------------------------
+def _publish_counts(flow_name: str, counts: dict[str, Any], description: str) -> None:
+    """A table artifact of a run's counts (key: the flow's name)."""
+    rows = [{"what": k, "count": v} for k, v in counts.items() if isinstance(v, int)]
+    create_table_artifact(rows, key=f"{flow_name}-counts", description=description)
+
+
+def _publish_report(path: Path) -> None:
+    """A link to the report and a note of its charts and tables."""
+    path = Path(path).resolve()
+    create_link_artifact(
+        path.as_uri(), link_text=str(path), key="qun-report", description="The HTML trend report"
+    )
+    meta_file = path.parent / "report.json"
+    meta = json.loads(meta_file.read_text("utf-8")) if meta_file.exists() else {}
+    lines = [f"**Report:** [{path}]({path.as_uri()})", ""]
+    lines += [f"- chart `{c}`" for c in meta.get("charts", [])]
+    lines += [f"- table `tables/{t}.csv`" for t in meta.get("tables", [])]
+    lines += ["", f"Chart font: {meta.get('chart_font') or 'none found'}"]
+    create_markdown_artifact("\n".join(lines), key="qun-report-contents")
+
+
+# ---- the whole pipeline, and the two scheduled halves of it -----------------------------------
 @flow(name="qun-pipeline")
 def pipeline_flow(
-    data_dir: Path, sources: str = "real", proxy: str | None = None, fast: bool = False
+    data_dir: Path,
+    sources: str = "real",
+    proxy: str | None = None,
+    fast: bool = False,
+    dask: str | None = None,
 ) -> RunSummary:
     """Crawl -> documents -> mentions -> trends -> report."""
     log = get_run_logger()
@@ -453,11 +640,31 @@ def pipeline_flow(
     crawled = crawl_flow(data_dir, sources, proxy, fast)
     summary.crawl = crawled["spiders"]
     log.info("crawl: %s", crawled["counts"])
-    extract_flow(data_dir)
+    run_extract(data_dir, dask)
     trends_flow(data_dir)
     summary.report = report_flow(data_dir)
-    summary.rows = {spec.name: store.read(spec, data_dir).num_rows for spec in catalog.ALL}
-    dates = store.read(documents.SPEC, data_dir).column("published_at").drop_null()
+    summary.rows = {spec.name: store.count(spec, data_dir) for spec in catalog.ALL}
+    dates = store.read(documents.SPEC, data_dir, columns=["published_at"])["published_at"]
+    dates = dates.drop_null()
     if len(dates):
-        summary.date_range = (str(min(dates.to_pylist())), str(max(dates.to_pylist())))
+        summary.date_range = (str(pc.min(dates).as_py()), str(pc.max(dates).as_py()))
+    _publish_counts("qun-pipeline", summary.rows, "Rows per dataset after the run")
     return summary
+
+
+@flow(name="qun-crawl-and-extract")
+def crawl_and_extract_flow(
+    data_dir: Path, sources: str = "real", dask: str | None = None
+) -> dict[str, Any]:
+    """The daily half: crawl the sources, then extract what is new or changed."""
+    data_dir = Path(data_dir)
+    crawled = crawl_flow(data_dir, sources)
+    return {"crawl": crawled, "extract": run_extract(data_dir, dask)}
+
+
+@flow(name="qun-trends-and-report")
+def trends_and_report_flow(data_dir: Path) -> dict[str, Any]:
+    """The weekly half: recompute the trend tables and write the report."""
+    data_dir = Path(data_dir)
+    counts = trends_flow(data_dir)
+    return {"trends": counts, "report": str(report_flow(data_dir))}

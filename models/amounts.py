@@ -6,6 +6,7 @@ fixed rates of `data/fx_rates.yaml`."""
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,7 +180,8 @@ def _currency(*names: str | None) -> str | None:
 
 
 def find_amounts(text: str) -> list[Amount]:
-    """Money amounts with offsets into `text`, left to right, never overlapping."""
+    """Money amounts with offsets into `text`, left to right, never overlapping; only positive,
+    finite values (0元 is no money, and a 400-digit number is no amount)."""
     norm = simplify(text)
     found: list[Amount] = []
     for rx in (ZH_AMOUNT, ZH_AMOUNT_PREFIXED):
@@ -195,7 +197,10 @@ def find_amounts(text: str) -> list[Amount]:
             if value is None or currency is None:
                 continue
             value *= _SCALE.get(m.group("unit") or "", 1)
+            if not 0 < value < math.inf:
+                continue
             start = m.start("approx") if m.group("approx") else m.start()
+            start += len(norm[start : m.end()]) - len(norm[start : m.end()].lstrip())
             approx = m.group("approx") or m.group("more") or m.group("more1")
             found.append(
                 Amount(start, m.end(), text[start : m.end()], value, currency, bool(approx))
@@ -207,6 +212,8 @@ def find_amounts(text: str) -> list[Amount]:
         if value is None:
             continue
         value *= _SCALE.get((m.group("scale") or "").lower(), 1)
+        if not 0 < value < math.inf:
+            continue
         currency = _currency(m.group("cur1"), m.group("cur2"))
         if currency is None:
             continue

@@ -11,6 +11,7 @@ from typing import Any
 
 from models.concepts import find_concepts
 from models.orgs import find_orgs
+from models.relation_model import DEFAULT
 from models.textutil import simplify
 
 
@@ -106,7 +107,7 @@ def evaluate_ner(examples: list[Any], predict: Any) -> dict[str, Score]:
 
 def rules_predictor(texts: list[str]) -> list[list[tuple[int, int, str]]]:
     """Gazetteer and suffix rules only (no statistical model)."""
-    return [[(m.start, m.end, m.type) for m in find_orgs(t)] for t in texts]
+    return [[(m.start, m.end, m.type) for m in find_orgs(t, statistical=())] for t in texts]
 
 
 # ---- funding, partnerships and concepts on the annotated passages ------------------------------
@@ -126,9 +127,11 @@ def _key(name: str | None) -> str | None:
     return simplify(name).strip() if name else None
 
 
-def evaluate_relations(passages: list[dict[str, Any]]) -> dict[str, Any]:
+def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> dict[str, Any]:
     """Funding records (funder, amount, currency, and recipient where the gold names one),
-    partnerships (unordered pair) with direction accuracy, and concepts (passage, id)."""
+    partnerships (unordered pair) with direction accuracy, and concepts (passage, id).
+    `model`: the learned relation component combined with the rules (default: the shipped
+    one, as extraction uses it; None: the rules alone)."""
     from models.relations import find_funding, find_partnerships
 
     tp = fp = fn = 0
@@ -146,7 +149,7 @@ def evaluate_relations(passages: list[dict[str, Any]]) -> dict[str, Any]:
                 f.amount.currency,
                 _key(f.recipient.text if f.recipient else None),
             )
-            for f in find_funding(text, orgs)
+            for f in find_funding(text, orgs, model=model)
         ]
         remaining = list(dict.fromkeys(predicted))
         for g in p["funding"]:
@@ -171,7 +174,7 @@ def evaluate_relations(passages: list[dict[str, Any]]) -> dict[str, Any]:
         }
         pred_p = {
             frozenset((_key(q.a.text), _key(q.b.text))): q.direction
-            for q in find_partnerships(text, orgs)
+            for q in find_partnerships(text, orgs, model=model)
         }
         for pair, d in pred_p.items():
             if pair in gold_p:
@@ -194,12 +197,19 @@ def model_predictor(nlp: Any, with_rules: bool) -> Any:
     """Predict with the statistical recognizer; with_rules adds gazetteer and suffix-rule names
     where the model found nothing (rules fill gaps, the model's spans win)."""
     from models.ner import predict
+    from models.orgs import classify_type, load_gazetteer, resolve
+
+    gaz = load_gazetteer()
+
+    def type_of(name: str) -> str:
+        hit = resolve(name, gaz)
+        return gaz.orgs[hit[0]].type if hit else classify_type(name)
 
     def run(texts: list[str]) -> list[list[tuple[int, int, str]]]:
         out = []
         for text, spans in zip(texts, predict(nlp, texts), strict=True):
-            typed = {(s, e): "other" for s, e in spans}
-            for m in find_orgs(text):
+            typed = {(s, e): type_of(text[s:e]) for s, e in spans}
+            for m in find_orgs(text, statistical=()):
                 if (m.start, m.end) in typed:
                     typed[(m.start, m.end)] = m.type
                 elif with_rules and not any(s < m.end and m.start < e for s, e in typed):

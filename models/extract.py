@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.concepts import find_concepts
-from models.orgs import OrgMention, find_orgs
+from models.orgs import STATISTICAL_DEFAULT, OrgMention, find_orgs
 from models.relations import find_funding, find_partnerships
 from models.textutil import detect_lang, sentences
 
@@ -20,6 +20,7 @@ class ExtractOptions:
     organizations: bool = True
     relations: bool = True
     concepts: bool = True
+    statistical: tuple[str, ...] = tuple(sorted(STATISTICAL_DEFAULT))  # "en", "zh"
 
 
 def _org(m: OrgMention | None) -> dict[str, Any] | None:
@@ -35,7 +36,7 @@ def extract(
     concepts, with character offsets into `text` (see models/data/extract.schema.json)."""
     opts = options or ExtractOptions()
     out: dict[str, Any] = {"lang": lang or detect_lang(text)}
-    orgs = find_orgs(text)
+    orgs = find_orgs(text, statistical=opts.statistical)
     if opts.organizations:
         out["organizations"] = [
             {

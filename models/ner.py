@@ -284,19 +284,22 @@ def english() -> Language:
     return spacy.load(EN_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
 
 
-def recognize(text: str) -> list[tuple[int, int]]:
-    """ORG spans of the statistical recognizer for the text's language: the shipped Chinese
-    model for Chinese text (none when it is not shipped), spaCy's English model for English
-    text. `text` is simplified Chinese or English (offsets are into `text`)."""
+def recognize(
+    text: str, languages: frozenset[str] = frozenset({"en", "zh"})
+) -> list[tuple[int, int]]:
+    """ORG spans of the statistical recognizer for the text's language, when that language is
+    in `languages`: the shipped Chinese model for Chinese text (none when it is not shipped),
+    spaCy's English model for English text. `text` is simplified Chinese or English (offsets
+    are into `text`)."""
     from models.textutil import detect_lang
 
     lang = detect_lang(text)
-    if lang.startswith("zh"):
+    if lang.startswith("zh") and "zh" in languages:
         nlp = load()
         if nlp is None:
             return []
         doc = nlp(text)
-    elif lang == "en":
+    elif lang == "en" and "en" in languages:
         doc = english()(text)
     else:
         return []

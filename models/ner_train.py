@@ -25,14 +25,14 @@ from models import corpora, ner
 class TrainOptions:
     """The training run; the defaults are the shipped model's."""
 
-    steps: int = 4500
-    eval_every: int = 500
+    steps: int = 3600
+    eval_every: int = 300
     seed: int = 0
     dropout: float = 0.3
-    learn_rate: float = 0.001
-    width: int = 96
+    learn_rate: float = 0.0005
+    width: int = 128
     depth: int = 4
-    window: int = 1
+    window: int = 2
     hidden: int = 64
     features: tuple[str, ...] = ner.FEATURES
     sources: tuple[str, ...] = ("cluener-train", "msra-train", "resume-train", "weibo-train")

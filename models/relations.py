@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from models.amounts import Amount, find_amounts, to_cny
 from models.orgs import OrgMention, find_orgs
+from models.relation_model import DEFAULT, load_model
 from models.textutil import sentences, simplify
 
 FUNDING_TRIGGERS = [
@@ -24,7 +26,7 @@ FUNDING_TRIGGERS = [
     (
         "grant",
         r"资助|拨款|拨付|出资|划拨|提供了?\S{0,6}资金|配捐|支持资金|资金支持|"
-        r"grant\w*|award\w*|fund(?:ed|ing|s)?\b|committed|pledged|provided|allocated",
+        r"grant\w*|award\w*|fund(?:ed|ing|s)?\b|committed|pledged|provid\w*|allocated|contribut\w*",
     ),
     ("investment", r"注资|投资|invest\w*"),
     ("sponsorship", r"赞助|冠名|sponsor\w*"),
@@ -206,43 +208,181 @@ def _roles(
     return list(group), recipient if recipient not in group else None
 
 
-def find_funding(
-    text: str, orgs: list[OrgMention] | None = None, amounts: list[Amount] | None = None
-) -> list[Funding]:
-    norm = simplify(text)
-    orgs = find_orgs(text) if orgs is None else orgs
-    amounts = find_amounts(text) if amounts is None else amounts
-    out: list[Funding] = []
+@dataclass(frozen=True)
+class FundingCandidate:
+    """One amount of one sentence as the rules see it: its giving trigger (None when the
+    sentence has none), whether a budget/total/price/salary cue rules it out, and the roles
+    the sentence shape gives."""
+
+    lo: int
+    hi: int
+    amount: Amount
+    trigger: re.Match[str] | None
+    negative: bool
+    funders: list[OrgMention | None]
+    recipient: OrgMention | None
+    block_lo: int = 0  # start of the semicolon-joined list the sentence belongs to
+
+    @property
+    def kind(self) -> str:
+        if self.trigger is None:
+            return "other"
+        return next(k for k, v in self.trigger.groupdict().items() if v)
+
+    @property
+    def rules_accept(self) -> bool:
+        return self.trigger is not None and not self.negative
+
+
+def funding_candidates(
+    norm: str, orgs: list[OrgMention], amounts: list[Amount]
+) -> list[FundingCandidate]:
+    """Every amount of `norm` (simplified text) with the rules' reading of it."""
+    out: list[FundingCandidate] = []
+    block_lo = 0
     for lo, hi in sentences(norm):
+        # Items of a list split by semicolons (向A拨款…；向B拨款…) read as one block: an item
+        # without a trigger or without organizations takes them from the items before it.
+        if not re.search(r"[；;]\s*$", norm[block_lo:lo]) or lo == 0:
+            block_lo = lo
         s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
+        if not s_orgs:
+            lo = block_lo
+            s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
         for amount in (a for a in amounts if lo <= a.start < hi):
             c_lo, c_hi = _clause(norm, lo, hi, amount.start)
-            if _NEGATIVE.search(norm, c_lo, amount.start) or _NEGATIVE.search(
-                norm, amount.end, min(c_hi, amount.end + 6)
-            ):
-                continue
-            trig = _TRIGGER.search(norm, c_lo, c_hi) or _TRIGGER.search(norm, lo, hi)
-            if trig is None:
-                continue
-            kind = next(k for k, v in trig.groupdict().items() if v)
-            funders, recipient = _roles(norm, s_orgs, trig, amount, lo)
-            for funder in funders:
-                out.append(
-                    Funding(
-                        funder,
-                        recipient,
-                        amount,
-                        to_cny(amount.value, amount.currency),
-                        kind,
-                        (lo, hi),
-                    )
-                )
+            negative = bool(
+                _NEGATIVE.search(norm, c_lo, amount.start)
+                or _NEGATIVE.search(norm, amount.end, min(c_hi, amount.end + 6))
+            )
+            trig = (
+                _TRIGGER.search(norm, c_lo, c_hi)
+                or _TRIGGER.search(norm, lo, hi)
+                or _TRIGGER.search(norm, block_lo, hi)
+            )
+            funders: list[OrgMention | None] = [None]
+            recipient = None
+            if trig is not None:
+                funders, recipient = _roles(norm, s_orgs, trig, amount, lo)
+            out.append(
+                FundingCandidate(lo, hi, amount, trig, negative, funders, recipient, block_lo)
+            )
     return out
 
 
-def find_partnerships(text: str, orgs: list[OrgMention] | None = None) -> list[Partnership]:
+def _decide_funding(
+    norm: str, cand: FundingCandidate, orgs: list[OrgMention], model: Any
+) -> tuple[list[OrgMention | None], OrgMention | None] | None:
+    """Rules and model combined for one amount: None when it is no funding, else the funders
+    and the recipient. The model keeps or drops the amount (the rules' verdict counts unless
+    the model is sure) and picks the roles: each organization is read at its mention nearest
+    to the amount; the funder is the likeliest one, joined by the organizations listed with it
+    (X与Y共同出资); the recipient is the likeliest of the others."""
+    t = model.thresholds
+    s_orgs = [o for o in orgs if cand.lo <= o.start and o.end <= cand.hi]
+    if cand.trigger is None:
+        return None
+    p_fund = model.funding_proba(norm, cand, s_orgs)
+    if p_fund < (t.drop_amount if cand.rules_accept else t.add_amount):
+        return None
+    if not s_orgs:
+        return cand.funders, cand.recipient
+    near: dict[str, tuple[OrgMention, dict[str, float]]] = {}
+    mid = cand.amount.start
+    for o, pr in zip(s_orgs, model.role_proba(norm, cand, s_orgs), strict=True):
+        held = near.get(o.org_id)
+        if held is None or abs(o.start - mid) < abs(held[0].start - mid):
+            near[o.org_id] = (o, pr)
+    ranked = sorted(near.values(), key=lambda x: -x[1]["funder"])
+    funders: list[OrgMention | None] = []
+    partners: list[OrgMention] = []
+    if ranked and ranked[0][1]["funder"] >= t.funder:
+        best = ranked[0][0]
+        group = _group(s_orgs, norm, best)
+        trig_at = cand.trigger.start() if cand.trigger else cand.amount.start
+        if len(group) > 1 and _PARTNER.search(norm, group[0].end, trig_at):
+            # X与Y签署协议，向其捐赠…: the first-named gives, its partner may receive
+            funders, partners = [group[0]], group[1:]
+        else:
+            group_ids = {o.org_id for o in group}
+            funders = [
+                o
+                for o, pr in ranked
+                if o is best or (o.org_id in group_ids and pr["funder"] >= t.co_funder)
+            ]
+            funders.sort(key=lambda o: o.start)  # type: ignore[union-attr]
+    taken = {o.org_id for o in funders if o is not None}
+    rest = sorted(
+        ((o, pr) for o, pr in near.values() if o.org_id not in taken),
+        key=lambda x: -x[1]["recipient"],
+    )
+    recipient = rest[0][0] if rest and rest[0][1]["recipient"] >= t.recipient else None
+    if recipient is None and partners:
+        recipient = partners[0]
+    return (funders or [None]), recipient
+
+
+def _oid(m: OrgMention | None) -> str | None:
+    return m.org_id if m else None
+
+
+def find_funding(
+    text: str,
+    orgs: list[OrgMention] | None = None,
+    amounts: list[Amount] | None = None,
+    model: Any = DEFAULT,
+) -> list[Funding]:
+    """Funding records of `text`. `model` is the learned relation component (default: the
+    shipped one, if present); None gives the rules alone."""
     norm = simplify(text)
     orgs = find_orgs(text) if orgs is None else orgs
+    amounts = find_amounts(text) if amounts is None else amounts
+    model = load_model() if model is DEFAULT else model
+    out: list[Funding] = []
+    seen: set[tuple[int, str | None, str | None]] = set()
+    for cand in funding_candidates(norm, orgs, amounts):
+        if model is None:
+            if not cand.rules_accept:
+                continue
+            funders, recipient = cand.funders, cand.recipient
+        else:
+            decided = _decide_funding(norm, cand, orgs, model)
+            if decided is None:
+                continue
+            funders, recipient = decided
+        evidence = (cand.lo, cand.hi)
+        if funders == [None] and cand.block_lo < cand.lo and out:
+            prev = out[-1]  # 向A拨款…；向B拨款…: B's funder is A's
+            if prev.evidence[0] >= cand.block_lo and prev.funder is not None:
+                funders = [f.funder for f in out if f.amount is prev.amount]
+                evidence = (cand.block_lo, cand.hi)
+        amount = cand.amount
+        for funder in funders:
+            key = (amount.start, _oid(funder), _oid(recipient))
+            if key in seen:
+                continue  # one funder named twice (X…X出资): one record
+            seen.add(key)
+            out.append(
+                Funding(
+                    funder,
+                    recipient,
+                    amount,
+                    to_cny(amount.value, amount.currency),
+                    cand.kind,
+                    evidence,
+                )
+            )
+    return out
+
+
+def find_partnerships(
+    text: str, orgs: list[OrgMention] | None = None, model: Any = DEFAULT
+) -> list[Partnership]:
+    """Partnerships of `text`: the rules' pairs, plus the pairs the learned component is sure
+    of (`model`: default the shipped one, None for the rules alone)."""
+    norm = simplify(text)
+    orgs = find_orgs(text) if orgs is None else orgs
+    model = load_model() if model is DEFAULT else model
     out: list[Partnership] = []
     seen: set[tuple[str, str, int]] = set()
     for lo, hi in sentences(norm):
@@ -276,4 +416,27 @@ def find_partnerships(text: str, orgs: list[OrgMention] | None = None) -> list[P
                     continue
                 seen.add(key)
                 out.append(Partnership(a, b, relation, direction(a, b), (lo, hi)))
+        if model is not None:
+            out += _model_partnerships(norm, lo, hi, s_orgs, model, seen)
+    return out
+
+
+def _model_partnerships(
+    norm: str, lo: int, hi: int, s_orgs: list[OrgMention], model: Any, seen: set[Any]
+) -> list[Partnership]:
+    """Pairs of one sentence that the rules missed and the model finds partnering; the
+    relation is that of the sentence's partnership trigger (else other)."""
+    out: list[Partnership] = []
+    trig = _PARTNER.search(norm, lo, hi)
+    relation = next(k for k, v in trig.groupdict().items() if v) if trig else "other"
+    for i, x in enumerate(s_orgs):
+        for y in s_orgs[i + 1 :]:
+            if x.org_id == y.org_id:
+                continue
+            key = (*sorted((x.org_id, y.org_id)), lo)
+            if key in seen:
+                continue
+            if model.partner_proba(norm, lo, hi, x, y, s_orgs, False) >= model.thresholds.partner:
+                seen.add(key)
+                out.append(Partnership(x, y, relation, direction(x, y), (lo, hi)))
     return out

@@ -33,3 +33,32 @@ def test_relations_test_split_stays_above_floors():
     for task in ("funding", "partnerships", "concepts"):
         for metric, floor in floors[task].items():
             assert getattr(result[task], metric) >= floor, (task, metric, result[task].as_dict())
+
+
+# ---- the shipped Chinese recognizer on the public NER corpora (../shared/data) ----
+def _ner_scores(dataset: str) -> dict:
+    from models import corpora
+    from models.evaluate import evaluate_ner, model_predictor, rules_predictor
+    from models.ner import load
+
+    nlp = load()
+    assert nlp is not None, "models/data/ner_zh is shipped"
+    examples = corpora.load(dataset)
+    return {
+        "rules": evaluate_ner(examples, rules_predictor)["ORG"],
+        "model": evaluate_ner(examples, model_predictor(nlp, with_rules=False))["ORG"],
+        "model+rules": evaluate_ner(examples, model_predictor(nlp, with_rules=True))["ORG"],
+    }
+
+
+@pytest.mark.skipif(
+    not __import__("models.corpora").corpora.shared_data().is_dir(),
+    reason="the NER corpora (../shared/data, or QUN_SHARED_DATA) are not on this machine",
+)
+@pytest.mark.parametrize("dataset", sorted(FLOORS["ner"]))
+def test_ner_scores_stay_above_floors(dataset: str):
+    scores = _ner_scores(dataset)
+    for setup, floors in FLOORS["ner"][dataset].items():
+        for metric, floor in floors.items():
+            value = getattr(scores[setup], metric)
+            assert value >= floor, (dataset, setup, metric, scores[setup].as_dict())

@@ -64,3 +64,27 @@ def test_short_training_run_saves_a_model_that_loads_and_evaluates(tmp_path: Pat
     )
     assert set(scores) == {"rules", "model", "model+rules"}
     assert set(scores["model"]) == {"ORG", "organization", "company", "government"}
+
+
+def test_shipped_model_finds_names_in_traditional_text_with_offsets_into_the_original():
+    """`--statistical zh` adds the trained model; it reads the simplified form and reports
+    offsets into the traditional input. 北辰義工隊 is in no list and has no typed suffix."""
+    from models.ner import load
+
+    assert load() is not None, "models/data/ner_zh is shipped"
+    text = "昨日，北辰義工隊與香港賽馬會在沙田舉辦義工培訓。"
+    line = json.dumps({"id": "t1", "text": text}, ensure_ascii=False)
+    rules_only = json.loads(qun("extract", "--statistical", "", "-q", input=line).stdout)
+    with_model = json.loads(qun("extract", "--statistical", "en,zh", "-q", input=line).stdout)
+    for out in (rules_only, with_model):
+        for org in out["organizations"]:
+            assert text[org["start"] : org["end"]] == org["text"], org
+    names = {o["text"] for o in with_model["organizations"]}
+    assert "香港賽馬會" in names
+    assert "北辰義工隊" in names, with_model["organizations"]
+    assert len(with_model["organizations"]) > len(rules_only["organizations"])
+
+
+def test_unknown_statistical_language_is_a_user_error():
+    result = qun("extract", "--statistical", "fr", input='{"id": "1", "text": "x"}', check=False)
+    assert result.returncode == 1 and "--statistical takes en and/or zh" in result.stderr

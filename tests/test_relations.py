@@ -86,6 +86,9 @@ def test_funding_roles(text, funder, recipient):
         "壹基金99公益日筹款总额超过3000万元。",
         "该协会社工月薪6000元。",
         "The Narada Foundation raised a total of RMB 5 million from the public.",
+        "The Kestrel Foundation had a budget of RMB 2 million for food aid this year.",
+        "晨光社区发展中心今年的服务预算为200万元，其中南都公益基金会资助部分尚未到账。",
+        "「明德家庭服務協會」招聘社工，月薪港幣3萬元起。",
     ],
 )
 def test_hard_negatives_give_no_funding_from_a_named_funder(text):
@@ -142,3 +145,52 @@ def test_qun_extract_lines_validate_including_bad_ones(tmp_path: Path):
     assert len(out) == 5
     for line in out:
         jsonschema.validate(json.loads(line), SCHEMA)
+
+
+# ---- the learned relation component (models/relation_model.py) ------------------------------
+def test_relation_model_ships_small_and_loads():
+    from models.relation_model import MODEL_PATH, load_model
+
+    assert MODEL_PATH.stat().st_size < 2_000_000
+    model = load_model()
+    assert model is not None
+    assert model.role.classes == ["funder", "none", "recipient"]
+    assert "partner" in model.pair.classes
+    assert model.meta["passages"] >= 300
+
+
+@pytest.mark.parametrize(
+    ("text", "funder", "recipient"),
+    [
+        (
+            "李嘉誠基金會向「明德家庭服務協會」捐款港幣300萬元，支持長者服務。",
+            "李嘉誠基金會",
+            "明德家庭服務協會",
+        ),
+        (
+            "万科公益基金会2024年度资助项目：温州同心社会工作服务中心“社区助餐”项目，资助金额30万元。",
+            "万科公益基金会",
+            "温州同心社会工作服务中心",
+        ),
+        (
+            "Grants paid this quarter: Ford Foundation to the Cedar Hill Youth Support Network,"
+            " US$250,000.",
+            "Ford Foundation",
+            "Cedar Hill Youth Support Network",
+        ),
+    ],
+)
+def test_model_gets_roles_the_rules_get_wrong(text, funder, recipient):
+    [rules] = find_funding(text, model=None)
+    assert (rules.funder and rules.funder.text, rules.recipient and rules.recipient.text) != (
+        funder,
+        recipient,
+    )
+    [f] = find_funding(text)
+    assert (f.funder.text, f.recipient.text) == (funder, recipient)
+
+
+def test_semicolon_list_items_share_the_funder():
+    text = "李嘉誠基金會年度撥款：向香港大學撥款港幣500萬元；向「明德家庭服務協會」撥款港幣80萬元。"
+    got = {(f.funder.text, f.recipient.text, f.amount.value) for f in find_funding(text)}
+    assert ("李嘉誠基金會", "明德家庭服務協會", 800_000.0) in got

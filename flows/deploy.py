@@ -1,0 +1,64 @@
+"""The scheduled runs: a daily crawl-and-extract and a weekly trends-and-report, served from
+this process to the Prefect server that PREFECT_API_URL names (`qun serve`).
+
+Deployments are declared here, not in the flow modules; the flows stay plain functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DAILY = "daily-crawl-and-extract"
+WEEKLY = "weekly-trends-and-report"
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """When the two deployments run (cron, in `timezone`)."""
+
+    daily_cron: str = "0 3 * * *"  # every day at 03:00
+    weekly_cron: str = "0 5 * * 1"  # Mondays at 05:00
+    timezone: str = "Asia/Shanghai"
+
+
+def deployments(
+    data_dir: Path, sources: str = "real", dask: str | None = None, when: Schedules = Schedules()
+) -> list[Any]:
+    """The two deployments, with their parameters (data dir, sources, Dask cluster) fixed."""
+    from prefect.schedules import Cron
+
+    from flows.pipeline import crawl_and_extract_flow, trends_and_report_flow
+
+    data = str(Path(data_dir).resolve())
+    return [
+        crawl_and_extract_flow.to_deployment(
+            name=DAILY,
+            schedule=Cron(when.daily_cron, timezone=when.timezone),
+            parameters={"data_dir": data, "sources": sources, "dask": dask},
+            description="Crawl the sources, then extract new or changed documents.",
+            tags=["qun"],
+        ),
+        trends_and_report_flow.to_deployment(
+            name=WEEKLY,
+            schedule=Cron(when.weekly_cron, timezone=when.timezone),
+            parameters={"data_dir": data},
+            description="Recompute the trend tables and write the report.",
+            tags=["qun"],
+        ),
+    ]
+
+
+def api_url() -> str | None:
+    """The Prefect API this process talks to (PREFECT_API_URL or the active profile)."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
+
+
+def serve(data_dir: Path, sources: str = "real", dask: str | None = None, limit: int = 1) -> None:
+    """Register the deployments and run their flow runs until interrupted."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*deployments(data_dir, sources, dask), limit=limit)

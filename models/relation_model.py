@@ -1,0 +1,267 @@
+"""The learned relation component: logistic regression over candidate pairs of one sentence.
+
+Three small linear models over sparse features (tokens between and around the pair, markers
+such as 向/获得/由/from/to, order, distance, organization type, and what the rules decided):
+  - amount: is this amount a funding mention at all (funding / none);
+  - role: (organization, amount) -> funder / recipient / none;
+  - pair: (organization, organization) -> partner / funds (either way) / none.
+Rules propose (models/relations.py), the model decides: an amount the rules accept is dropped
+only when the model is sure it is no funding; roles come from the model where it is confident,
+else from the rules; partnerships are the rules' pairs plus pairs the model is sure of.
+
+Trained by `qun train relations` on models/data/relations_train and FinRE (../shared/data/finre);
+the weights ship as data/relation_model.json.gz and load offline (scikit-learn is needed only to
+train). Tokens are Chinese characters and lower-cased English words on simplified text.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import logging
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MODEL_PATH = Path(__file__).with_name("data") / "relation_model.json.gz"
+TRAIN_DIR = Path(__file__).with_name("data") / "relations_train"
+DEFAULT: Any = object()  # "the shipped model" (None means rules only)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds, chosen on the dev split of models/data/relations_eval."""
+
+    drop_amount: float = 0.15  # an amount the rules accept is dropped below this P(funding)
+    add_amount: float = 0.9  # an amount the rules reject is kept above this P(funding)
+    funder: float = 0.5
+    co_funder: float = 0.3  # an organization listed with the funder (X与Y共同出资)
+    recipient: float = 0.5
+    partner: float = 0.7
+
+
+# ---- features -----------------------------------------------------------------------------
+_TOKEN = re.compile(r"[A-Za-z]+(?:'s)?|\d+(?:[.,]\d+)*|[\u3400-\u9fff]|[^\s\w]", re.UNICODE)
+_PARTNER_CUES = re.compile(
+    r"合作|协议|签署|签约|备忘录|主办|协办|承办|发起|加入|联盟|网络|委托|双方|携手|联合|共同|"
+    r"agreement|memorandum|mou|partner\w*|co-?host\w*|jointly|joined|commission\w*|"
+    r"the two|both sides|alliance|network",
+    re.I,
+)
+
+
+def _tokens(
+    norm: str, lo: int, hi: int, spans: list[tuple[int, int, str]]
+) -> tuple[list[str], dict[int, int]]:
+    """Tokens of norm[lo:hi] with each span replaced by its label; {span index: token index}."""
+    out: list[str] = []
+    where: dict[int, int] = {}
+    pos = lo
+    for k, (start, end, label) in sorted(enumerate(spans), key=lambda x: x[1][0]):
+        if start < pos:
+            continue
+        out += [t.lower() for t in _TOKEN.findall(norm, pos, start)]
+        where[k] = len(out)
+        out.append(label)
+        pos = end
+    out += [t.lower() for t in _TOKEN.findall(norm, pos, hi)]
+    return out, where
+
+
+def _bucket(n: int) -> str:
+    for b in (0, 1, 2, 4, 8, 16):
+        if n <= b:
+            return str(b)
+    return "many"
+
+
+def _ngrams(prefix: str, toks: list[str]) -> list[str]:
+    feats = [f"{prefix}:{t}" for t in toks]
+    feats += [f"{prefix}:{a}_{b}" for a, b in zip(toks, toks[1:], strict=False)]
+    return feats
+
+
+def _window(prefix: str, toks: list[str], i: int, side: int, n: int = 3) -> list[str]:
+    """Features of the n tokens left (side=-1) or right (side=1) of position i."""
+    ctx = toks[max(0, i - n) : i][::-1] if side < 0 else toks[i + 1 : i + 1 + n]
+    feats = [f"{prefix}1:{ctx[0]}" if ctx else f"{prefix}1:<s>"]
+    if len(ctx) > 1:
+        feats.append(f"{prefix}2:{ctx[1]}_{ctx[0]}" if side < 0 else f"{prefix}2:{ctx[0]}_{ctx[1]}")
+    feats += [f"{prefix}w:{t}" for t in ctx]
+    return feats
+
+
+def amount_features(
+    norm: str, lo: int, hi: int, amount: tuple[int, int], orgs: list[Any], gate: dict[str, bool]
+) -> list[str]:
+    spans = [(o.start, o.end, "<o>") for o in orgs] + [(amount[0], amount[1], "<a>")]
+    toks, where = _tokens(norm, lo, hi, spans)
+    i = where.get(len(spans) - 1, 0)
+    feats = _window("l", toks, i, -1, 6) + _window("r", toks, i, 1, 6)
+    feats += _ngrams("s", toks)
+    feats += [f"gate:{k}={v}" for k, v in gate.items()]
+    feats.append(f"orgs={_bucket(len(orgs))}")
+    return feats
+
+
+def role_features(
+    norm: str,
+    lo: int,
+    hi: int,
+    org: Any,
+    amount: tuple[int, int],
+    orgs: list[Any],
+    rule_role: str,
+    trigger: tuple[int, int] | None,
+) -> list[str]:
+    others = [o for o in orgs if o is not org]
+    spans = [(o.start, o.end, "<o>") for o in others]
+    spans += [(org.start, org.end, "<x>"), (amount[0], amount[1], "<a>")]
+    toks, where = _tokens(norm, lo, hi, spans)
+    i, j = where.get(len(spans) - 2, 0), where.get(len(spans) - 1, 0)
+    order = "xa" if i < j else "ax"
+    between = toks[min(i, j) + 1 : max(i, j)]
+    feats = [f"order={order}", f"dist={order}{_bucket(len(between))}", f"rule={rule_role}"]
+    feats += [f"type={org.type}", f"type_order={org.type}_{order}"]
+    feats += _ngrams(f"b{order}", between)
+    feats += _window("xl", toks, i, -1) + _window("xr", toks, i, 1)
+    feats += _window("al", toks, j, -1) + _window("ar", toks, j, 1)
+    n_between = sum(t == "<o>" for t in between)
+    feats.append(f"orgs_between={_bucket(n_between)}")
+    left = [o for o in orgs if o.end <= org.start]
+    feats.append(f"rank={min(len(left), 3)}")
+    feats.append(f"last={not any(o.start >= org.end for o in orgs)}")
+    if trigger is not None:
+        side = "before" if org.end <= trigger[0] else "after" if org.start >= trigger[1] else "in"
+        feats.append(f"trig={side}")
+        feats.append(f"trig={side}_{order}")
+    else:
+        feats.append("trig=none")
+    return feats
+
+
+def pair_features(
+    norm: str, lo: int, hi: int, x: Any, y: Any, orgs: list[Any], rule: bool | None
+) -> list[str]:
+    """Features of two organizations, x left of y."""
+    others = [o for o in orgs if o is not x and o is not y]
+    spans = [(o.start, o.end, "<o>") for o in others]
+    spans += [(x.start, x.end, "<x>"), (y.start, y.end, "<y>")]
+    toks, where = _tokens(norm, lo, hi, spans)
+    i, j = where.get(len(spans) - 2, 0), where.get(len(spans) - 1, 0)
+    between = toks[i + 1 : j]
+    feats = [f"dist={_bucket(len(between))}", f"orgs_between={_bucket(between.count('<o>'))}"]
+    feats += _ngrams("b", between)
+    feats += _window("xl", toks, i, -1) + _window("yr", toks, j, 1)
+    feats += _window("xr", toks, i, 1, 2) + _window("yl", toks, j, -1, 2)
+    feats += [f"cue:{m.group(0).lower()}" for m in _PARTNER_CUES.finditer(norm, lo, hi)]
+    feats.append(f"n_orgs={_bucket(len(orgs))}")
+    if rule is not None:
+        feats.append(f"rule={rule}")
+    types = getattr(x, "type", None), getattr(y, "type", None)
+    if None not in types:
+        feats.append("types=" + "_".join(sorted(types)))  # type: ignore[arg-type]
+    return feats
+
+
+# ---- the linear models ----------------------------------------------------------------------
+@dataclass
+class Linear:
+    """Multinomial (or binary) logistic regression read from its weights."""
+
+    classes: list[str]
+    intercept: list[float]
+    weights: dict[str, list[float]] = field(repr=False)
+
+    def proba(self, feats: Iterable[str]) -> dict[str, float]:
+        z = list(self.intercept)
+        for f in set(feats):
+            w = self.weights.get(f)
+            if w is not None:
+                for k, v in enumerate(w):
+                    z[k] += v
+        if len(self.classes) == 2 and len(z) == 1:
+            p = 1 / (1 + math.exp(-z[0]))
+            return {self.classes[0]: 1 - p, self.classes[1]: p}
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        s = sum(e)
+        return {c: v / s for c, v in zip(self.classes, e, strict=True)}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"classes": self.classes, "intercept": self.intercept, "weights": self.weights}
+
+
+def rule_roles(cand: Any) -> dict[int, str]:
+    """The rules' reading of a funding candidate: id(organization mention) -> funder or
+    recipient."""
+    roles: dict[int, str] = {}
+    for f in cand.funders:
+        if f is not None:
+            roles[id(f)] = "funder"
+    if cand.recipient is not None:
+        roles.setdefault(id(cand.recipient), "recipient")
+    return roles
+
+
+@dataclass
+class RelationModel:
+    amount: Linear
+    role: Linear
+    pair: Linear
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def funding_proba(self, norm: str, cand: Any, orgs: list[Any]) -> float:
+        """P(the candidate's amount is a funding mention)."""
+        gate = {"trigger": cand.trigger is not None, "negative": cand.negative}
+        span = (cand.amount.start, cand.amount.end)
+        feats = amount_features(norm, cand.lo, cand.hi, span, orgs, gate)
+        return self.amount.proba(feats)["funding"]
+
+    def role_proba(self, norm: str, cand: Any, orgs: list[Any]) -> list[dict[str, float]]:
+        """P(funder), P(recipient), P(none) of each organization for the candidate's amount."""
+        trig = (cand.trigger.start(), cand.trigger.end()) if cand.trigger else None
+        rule_of = rule_roles(cand)
+        span = (cand.amount.start, cand.amount.end)
+        return [
+            self.role.proba(
+                role_features(
+                    norm, cand.lo, cand.hi, o, span, orgs, rule_of.get(id(o), "none"), trig
+                )
+            )
+            for o in orgs
+        ]
+
+    def partner_proba(
+        self, norm: str, lo: int, hi: int, x: Any, y: Any, orgs: list[Any], rule: bool
+    ) -> float:
+        return self.pair.proba(pair_features(norm, lo, hi, x, y, orgs, rule))["partner"]
+
+
+@functools.cache
+def _load_cached(path: str) -> RelationModel | None:
+    p = Path(path)
+    if not p.exists():
+        log.info("no relation model at %s: rules only", p)
+        return None
+    with gzip.open(p, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    return RelationModel(
+        amount=Linear(**data["amount"]),
+        role=Linear(**data["role"]),
+        pair=Linear(**data["pair"]),
+        thresholds=Thresholds(**data.get("thresholds", {})),
+        meta=data.get("meta", {}),
+    )
+
+
+def load_model(path: Path = MODEL_PATH) -> RelationModel | None:
+    """The shipped relation model (cached), or None when the file is absent."""
+    return _load_cached(str(path))
