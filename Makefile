@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.qun-installed
 DATA   ?= data
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-100k clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qun needs Python 3.11 or newer")'
@@ -26,9 +26,21 @@ lint: $(STAMP)
 	$(BIN)/ruff check flows spiders models datasets tests scripts benchmarks
 	$(BIN)/ruff format --check flows spiders models datasets tests scripts benchmarks
 
+# Benchmarks (benchmarks/README.md): results in benchmarks/results/*.json.
+# MEMORY_SIZES: corpus sizes of the memory benchmark (the ratio is largest / smallest peak);
+# bench-100k is the acceptance run at 10,000 and 100,000 documents (about half an hour).
+MEMORY_SIZES ?= 1000,10000
+FUZZ_INPUTS  ?= 10000
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_demo.py
+	$(BIN)/python benchmarks/bench_memory.py --sizes $(MEMORY_SIZES)
+	$(BIN)/python benchmarks/fuzz_extract.py --inputs $(FUZZ_INPUTS)
+
+bench-100k: $(STAMP)
+	$(BIN)/python benchmarks/bench_memory.py --sizes 10000,100000 --name memory-100k
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache

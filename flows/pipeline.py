@@ -41,10 +41,10 @@ from datasets import (
     store,
     trends,
 )
-from flows import progress
+from flows import extraction, progress
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
-from models.extract import EXTRACTOR_VERSION, document_rows
+from models.extract import EXTRACTOR_VERSION
 from models.orgs import canonical_table
 from spiders import archive
 from spiders.dedup import DocPrint, link_duplicates
@@ -305,12 +305,7 @@ def _refresh(table: pa.Table, keep: pa.Array, meta: dict[str, tuple[str, Any]]) 
     return rows
 
 
-MENTION_SPECS = {
-    "org_mentions": mentions.ORG_SPEC,
-    "concept_mentions": mentions.CONCEPT_SPEC,
-    "funding": mentions.FUNDING_SPEC,
-    "partnerships": mentions.PARTNERSHIP_SPEC,
-}
+MENTION_SPECS = extraction.MENTION_SPECS
 
 
 @dataclass
@@ -362,30 +357,8 @@ def _plan(data_dir: Path) -> ExtractionPlan:
 
 
 def _extract_docs(docs: list[dict[str, Any]], done: Callable[[int], None] | None = None) -> dict:
-    """Mention rows and extraction-log rows (without their time) for some documents."""
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in MENTION_SPECS}
-    log_rows = []
-    for doc in docs:
-        base = {
-            "doc_id": doc["doc_id"],
-            "source": doc["source"],
-            "published_at": doc["published_at"],
-        }
-        found = document_rows(doc["text"] or "")
-        for name, new_rows in found.items():
-            rows[name] += [{**base, **r} for r in new_rows]
-        log_rows.append(
-            {
-                "doc_id": doc["doc_id"],
-                "source": doc["source"],
-                "content_hash": doc["content_hash"],
-                "extractor_version": EXTRACTOR_VERSION,
-                "organizations": len(found["org_mentions"]),
-                "concepts": len(found["concept_mentions"]),
-            }
-        )
-        if done is not None:
-            done(1)
+    """Mention rows and extraction-log rows (their time set when written) for some documents."""
+    rows, log_rows = extraction.extract_rows(docs, None, done)
     return {"rows": rows, "log": log_rows}
 
 
@@ -420,12 +393,8 @@ def _unchanged_counts(data_dir: Path, plan: ExtractionPlan) -> dict[str, int]:
 @task(name="extract-mentions", cache_policy=NO_CACHE)
 def extract_task(data_dir: Path) -> dict[str, int]:
     """Extract only documents that are new, changed, or last extracted by another version."""
-    plan = _plan(data_dir)
-    if plan.nothing_to_do:
-        return _unchanged_counts(data_dir, plan)
-    progress.step("extracting documents", len(plan.todo))
-    batch = _extract_docs(plan.todo, progress.advance)
-    return _write_extraction(data_dir, plan, [batch])
+    progress.step("extracting documents")
+    return extraction.extract_documents(data_dir, done=progress.advance)
 
 
 @task(name="plan-extraction", cache_policy=NO_CACHE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,10 +96,13 @@ def evidence_sentence(
     return text[max(0, start - limit // 2) : end + limit // 2].strip()
 
 
-def document_rows(text: str) -> dict[str, list[dict[str, Any]]]:
+def document_rows(
+    text: str, statistical: Iterable[str] = STATISTICAL_DEFAULT
+) -> dict[str, list[dict[str, Any]]]:
     """Everything extracted from one document, as rows for the mention datasets
-    (`org_mentions`, `concept_mentions`, `funding`, `partnerships`), with evidence."""
-    orgs = find_orgs(text)
+    (`org_mentions`, `concept_mentions`, `funding`, `partnerships`), with evidence.
+    `statistical`: the statistical organization recognizers to add (see `find_orgs`)."""
+    orgs = find_orgs(text, statistical=statistical)
     spans = sentences(text)
     rows: dict[str, list[dict[str, Any]]] = {
         "org_mentions": [

@@ -1,17 +1,28 @@
-"""A run killed with SIGKILL during extraction, then a rerun, ends with the same datasets as one
-clean run: unique keys everywhere, no lost and no duplicated rows."""
+"""Fault injection on the real `qun` command.
+
+SIGKILL at random points (seeded) during the crawl, the ingest of its output, the extraction and
+the trend tables' writes, 21 times, each followed by a rerun: every dataset stays readable after
+each kill, and the final datasets equal one clean run's, row for row. And a write that the
+operating system refuses (a file-size limit set on the `qun` process, as a full disk would) fails
+the run with one clear line and leaves the datasets as they were.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow.compute as pc
+import pytest
 
 from datasets import catalog, store
 from datasets.read import validate
@@ -27,6 +38,13 @@ VOLATILE = {
     "finish_time",
 }
 RUN_SPECIFIC = {"crawl_runs"}
+MENTIONS = ("org_mentions", "concept_mentions", "funding", "partnerships", "extraction_log")
+TRENDS = [
+    s.name
+    for s in catalog.ALL
+    if s.name not in MENTIONS and s.name not in ("documents", "crawl_errors", "crawl_runs")
+]
+QUN = Path(sys.executable).with_name("qun")
 
 
 def snapshot(data_dir: Path) -> dict[str, list[str]]:
@@ -43,38 +61,155 @@ def snapshot(data_dir: Path) -> dict[str, list[str]]:
     return out
 
 
-def extraction_unfinished(data_dir: Path) -> bool:
-    """Documents are written but the extraction has not completed."""
-    docs = store.count(catalog.BY_NAME["documents"], data_dir)
-    log = catalog.BY_NAME["extraction_log"]
-    done = store.read(log, data_dir, columns=["doc_id"]).num_rows if docs else 0
-    return docs > 0 and done < docs and not (data_dir / "concept_trends").exists()
+def temp_files(data_dir: Path, names: list[str] | tuple[str, ...] | None = None) -> list[Path]:
+    """Files a writer has not finished (they are never read)."""
+    names = names or [s.name for s in catalog.ALL]
+    return [p for n in names for p in (data_dir / n).glob("*/.*.tmp")]
 
 
-def test_sigkill_during_extraction_then_rerun_equals_a_clean_run(demo_dir: Path, tmp_path: Path):
-    exe = Path(sys.executable).with_name("qun")
-    data = None
-    for attempt in range(6):  # aim the kill at the extraction step
-        data = tmp_path / f"killed{attempt}"
-        proc = subprocess.Popen(
-            [str(exe), "run", "--demo", "--data-dir", str(data), "-q"],
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and proc.poll() is None:
-            if store.count(catalog.BY_NAME["documents"], data):
-                time.sleep(0.05 * attempt)
-                break
-            time.sleep(0.02)
+def written_since(data_dir: Path, names: list[str] | tuple[str, ...], since: float) -> bool:
+    """A writer is at work on one of these datasets: a temporary file, or a file newer than
+    `since` (wall-clock time of the process start)."""
+    for name in names:
+        for part in (data_dir / name).glob("*/*parquet*"):
+            try:
+                if part.name.endswith(".tmp") or part.stat().st_mtime >= since:
+                    return True
+            except FileNotFoundError:
+                continue
+    return False
+
+
+def kill_when(
+    args: list[str], ready: Callable[[float], bool], rng: random.Random, extra: float
+) -> bool:
+    """Run `qun ARGS`; once ready(start_time) holds, wait a random time up to `extra` seconds,
+    then SIGKILL its whole process group (spiders and Prefect's server included). True when it
+    was still running, i.e. was killed."""
+    started = time.time()
+    proc = subprocess.Popen(
+        [str(QUN), *args, "-q"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while proc.poll() is None and not ready(started):
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0, extra))
+    killed = proc.poll() is None
+    try:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        if extraction_unfinished(data):
-            break
-    assert data is not None and extraction_unfinished(data), "never killed during extraction"
-    qun("run", "--demo", "--data-dir", str(data), "-q")
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    return killed
+
+
+def test_sigkill_at_random_points_then_reruns_equal_a_clean_run(demo_dir: Path, tmp_path: Path):
+    data = tmp_path / "data"
+    d = str(data)
+    rng = random.Random(8)
+    kills: Counter[str] = Counter()
+
+    def this_run(since: float) -> list[Path]:
+        """The crawl folder of the process started at `since` (not those left by a kill)."""
+        found = []
+        for folder in (data / "_crawl").glob("*"):
+            try:
+                if folder.stat().st_mtime >= since:
+                    found.append(folder)
+            except FileNotFoundError:  # removed once ingested
+                continue
+        return found
+
+    def spiders_started(since: float) -> bool:
+        return any(list(r.glob("*/documents.jsonl")) for r in this_run(since))
+
+    def spiders_finished(since: float) -> bool:
+        return any(len(list(r.glob("*/stats.json"))) == 2 for r in this_run(since))
+
+    def phase(name: str, args: list[str], ready, extra: float, wanted: int, reset=None) -> None:
+        for _ in range(wanted * 4):
+            if kills[name] == wanted:
+                return
+            if kill_when(args, ready, rng, extra):
+                kills[name] += 1
+                assert validate(data) == [], f"unreadable datasets after a kill during {name}"
+            elif reset is not None:
+                reset()  # the step finished before the kill: make it redo its work
+        assert kills[name] == wanted, f"only {kills[name]} of {wanted} kills during {name}"
+
+    crawl = ["crawl", "--demo", "--data-dir", d]
+    phase("crawl", crawl, spiders_started, 2.5, 6)
+    phase("ingest", crawl, spiders_finished, 0.3, 3)
+    qun(*crawl, "-q")
+
+    def redo_extraction() -> None:
+        shutil.rmtree(data / "extraction_log", ignore_errors=True)
+
+    extract = ["extract", "--documents", "--data-dir", d]
+    phase("extract", extract, lambda t: written_since(data, MENTIONS, t), 0.05, 6, redo_extraction)
+    qun(*extract, "-q")
+    assert not temp_files(data, MENTIONS)
+
+    phase("trends", ["trends", "--data-dir", d], lambda t: written_since(data, TRENDS, t), 0.3, 6)
+    qun("run", "--demo", "--data-dir", d, "-q")
+    assert sum(kills.values()) >= 20, kills
     assert validate(data) == []
+    assert not temp_files(data)
     assert snapshot(data) == snapshot(demo_dir)
-    runs = store.read(catalog.BY_NAME["crawl_runs"], data)
-    assert pc.count_distinct(runs["run_id"]).as_py() >= 1
+
+
+# ---- a write the operating system refuses ------------------------------------------------------
+def digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.parquet"))
+    }
+
+
+# Runs a command with a file-size limit; over it a write fails with EFBIG ("File too large"), as
+# on a full disk, instead of the process being stopped by SIGXFSZ.
+LIMITED = (
+    "import os, resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]),) * 2); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "prepare", "failing"),
+    [
+        (["trends"], None, "concept_trends"),
+        (["extract", "--documents"], "extraction_log", "org_mentions"),
+    ],
+)
+def test_a_refused_write_fails_the_run_in_one_line_and_keeps_the_datasets(
+    demo_dir: Path, tmp_path: Path, prefect_harness, args, prepare, failing
+):
+    from prefect.settings import PREFECT_API_URL
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("archive", "report"))
+    if prepare:  # as after an extractor upgrade: every document is to be extracted again
+        shutil.rmtree(data / prepare)
+    before, rows = digests(data), snapshot(data)
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}  # no local database
+    proc = subprocess.run(
+        [sys.executable, "-c", LIMITED, str(8 * 1024), str(QUN), *args, "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    # the run ends on one line that names the dataset and the cause (Prefect's own log of the
+    # failed task may come before it)
+    lines = proc.stderr.strip().splitlines()
+    assert [x for x in lines if x.startswith("qun: error:")] == lines[-1:], proc.stderr
+    assert lines[-1].startswith(f"qun: error: {failing}: cannot write ")
+    assert "File too large" in lines[-1]
+    failed = {k: v for k, v in before.items() if k.startswith(f"{failing}/")}
+    assert failed and failed == {k: v for k, v in digests(data).items() if k in failed}
+    assert not temp_files(data)
+    assert validate(data) == []
+    assert snapshot(data) == rows

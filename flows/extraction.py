@@ -1,0 +1,132 @@
+"""Extraction of the `documents` dataset into the mention datasets, a batch at a time.
+
+Documents are read, extracted and written `batch_docs` at a time (datasets.store.scan and
+StreamWriter), and what is kept from earlier runs is copied over in batches too, so memory stays
+flat however large the corpus is. Only documents that are new, changed, or last read by another
+extractor version are extracted; the mention datasets are committed first and the log last, so a
+run killed in between redoes those documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datasets import documents, mentions, store
+from models.extract import EXTRACTOR_VERSION, document_rows
+
+BATCH_DOCS = 256
+MENTION_SPECS = {
+    "org_mentions": mentions.ORG_SPEC,
+    "concept_mentions": mentions.CONCEPT_SPEC,
+    "funding": mentions.FUNDING_SPEC,
+    "partnerships": mentions.PARTNERSHIP_SPEC,
+}
+_DOC_COLUMNS = ["doc_id", "source", "published_at", "text", "content_hash"]
+
+
+def split_stale(docs: pa.Table, log: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """doc_ids to extract (new, changed, or read by another extractor version) and to keep."""
+    current = log.filter(pc.equal(log["extractor_version"], EXTRACTOR_VERSION))
+    current = current.select(["doc_id", "content_hash"]).rename_columns(["doc_id", "logged"])
+    joined = docs.select(["doc_id", "content_hash"]).join(current, "doc_id")
+    same = pc.fill_null(pc.equal(joined["content_hash"], joined["logged"]), False)
+    ids = joined["doc_id"].combine_chunks()
+    return ids.filter(pc.invert(same)), ids.filter(same)
+
+
+def _refreshed(table: pa.Table, meta: pa.Table) -> pa.Table:
+    """Rows kept from an earlier run, with their document's current source and date."""
+    at = pc.index_in(table["doc_id"], value_set=meta["doc_id"])
+    for name in ("source", "published_at"):
+        if name in table.column_names:
+            i = table.schema.get_field_index(name)
+            table = table.set_column(i, table.field(name), meta[name].take(at))
+    return table
+
+
+def extract_rows(
+    docs: list[dict[str, Any]],
+    now: datetime | None = None,
+    done: Callable[[int], None] | None = None,
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict]]:
+    """Mention rows and extraction-log rows for some documents (text in, rows out; the caller
+    writes them). `done(1)` is called after each document."""
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in MENTION_SPECS}
+    log_rows = []
+    for doc in docs:
+        base = {k: doc[k] for k in ("doc_id", "source", "published_at")}
+        found = document_rows(doc["text"] or "")
+        for name, new_rows in found.items():
+            rows[name] += [{**base, **r} for r in new_rows]
+        log_rows.append(
+            {
+                "doc_id": doc["doc_id"],
+                "source": doc["source"],
+                "content_hash": doc["content_hash"],
+                "extractor_version": EXTRACTOR_VERSION,
+                "extracted_at": now,
+                "organizations": len(found["org_mentions"]),
+                "concepts": len(found["concept_mentions"]),
+            }
+        )
+        if done is not None:
+            done(1)
+    return rows, log_rows
+
+
+def extract_documents(
+    data_dir: Path | str,
+    batch_docs: int = BATCH_DOCS,
+    done: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Extract what needs it into `org_mentions`, `concept_mentions`, `funding`,
+    `partnerships` and `extraction_log`; `done(n)` is called after each batch of n documents."""
+    docs = store.read(
+        documents.SPEC, data_dir, columns=["doc_id", "source", "published_at", "content_hash"]
+    )
+    log = store.read(mentions.LOG_SPEC, data_dir)
+    todo, keep = split_stale(docs, log)
+    if not len(todo) and log.num_rows == docs.num_rows:
+        # nothing new, changed or removed: every dataset stays as it is
+        counts = {name: store.count(spec, data_dir) for name, spec in MENTION_SPECS.items()}
+        return {"extracted": 0, "unchanged": len(keep), **counts}
+    meta = docs.select(["doc_id", "source", "published_at"])
+    writers = {
+        name: store.StreamWriter(spec, data_dir, replace_all=True)
+        for name, spec in MENTION_SPECS.items()
+    }
+    log_writer = store.StreamWriter(mentions.LOG_SPEC, data_dir, replace_all=True)
+    counts = {"extracted": 0, "unchanged": len(keep)}
+    try:
+        if len(keep):
+            for name, spec in MENTION_SPECS.items():
+                for old in store.scan(spec, data_dir, batch_rows=16384):
+                    old = old.filter(pc.is_in(old["doc_id"], value_set=keep))
+                    writers[name].write(_refreshed(old, meta))
+            log_writer.write(_refreshed(log.filter(pc.is_in(log["doc_id"], value_set=keep)), meta))
+        now = datetime.now(UTC)
+        for batch in store.scan(documents.SPEC, data_dir, _DOC_COLUMNS, batch_rows=batch_docs):
+            if len(keep):
+                batch = batch.filter(pc.is_in(batch["doc_id"], value_set=todo))
+            rows, log_rows = extract_rows(batch.to_pylist(), now)
+            for name, spec in MENTION_SPECS.items():
+                writers[name].write(pa.Table.from_pylist(rows[name], schema=spec.schema))
+            log_writer.write(pa.Table.from_pylist(log_rows, schema=mentions.LOG_SCHEMA))
+            counts["extracted"] += batch.num_rows
+            if done is not None:
+                done(batch.num_rows)
+        # mentions first, the log last: a run killed in between redoes those documents
+        for name, writer in writers.items():
+            counts[name] = writer.close().rows
+        log_writer.close()
+    except BaseException:
+        for writer in (*writers.values(), log_writer):
+            writer.abort()
+        raise
+    return counts
