@@ -48,6 +48,15 @@ def _extract_with_zh_model(texts: list[str]) -> int:
     return _extract_all(texts, ("en", "zh"))
 
 
+def _organizations_only(texts: list[str]) -> int:
+    """Organization recognition, resolution and typing alone (as the pipeline runs it)."""
+    from models.orgs import find_orgs
+
+    for t in texts:
+        find_orgs(t)
+    return len(texts)
+
+
 def _tokenize_all(args: tuple[str, list[str]]) -> int:
     import spacy
 
@@ -111,6 +120,8 @@ def main() -> None:
         ("zh", "zh", _extract_all, args.chars),
         ("en", "en", _extract_all, args.chars),
         ("zh+model", "zh", _extract_with_zh_model, args.chars // 10),
+        ("zh_organizations", "zh", _organizations_only, args.chars),
+        ("en_organizations", "en", _organizations_only, args.chars),
     )
     for name, blank, fn, target in setups:
         texts = corpus(blank, target)
