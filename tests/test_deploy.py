@@ -145,12 +145,23 @@ def test_served_deployments_run_to_completion(demo_dir: Path, tmp_path: Path, pr
             "dask": None,
         }
 
-        run = httpx.post(f"{api}/deployments/{weekly['id']}/create_flow_run", json={}, timeout=10)
-        run.raise_for_status()
-        run_id = run.json()["id"]
+        def create_run() -> dict | None:
+            """A new flow run; None while the server answers 503 (its database is busy while
+            `qun serve` registers and polls; Prefect's own client retries the same way)."""
+            url = f"{api}/deployments/{weekly['id']}/create_flow_run"
+            response = httpx.post(url, json={}, timeout=10)
+            if response.status_code == 503:
+                return None
+            response.raise_for_status()
+            return response.json()
+
+        run_id = _wait("the server to create a flow run", create_run, STARTUP, procs)["id"]
 
         def finished() -> dict | None:
-            state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state"]
+            response = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10)
+            if response.status_code == 503:  # busy database, as above
+                return None
+            state = response.json()["state"]
             return state if state and state["type"] in TERMINAL else None
 
         state = _wait("the triggered run to finish", finished, RUN, procs)
