@@ -355,7 +355,7 @@ def cmd_train_relations(args: argparse.Namespace) -> int:
     from models.relation_model import MODEL_PATH
     from models.relation_train import RelationTrainOptions, train
 
-    out = MODEL_PATH if args.out == "models/data/ner_zh" else Path(args.out)
+    out = Path(args.out) if args.out else MODEL_PATH
     try:
         meta = train(out, RelationTrainOptions(seed=args.seed), log=lambda m: _say(args, m))
     except FileNotFoundError as exc:
@@ -367,7 +367,7 @@ def cmd_train_relations(args: argparse.Namespace) -> int:
 def cmd_train_types(args: argparse.Namespace) -> int:
     from models import orgtypes
 
-    out = orgtypes.MODEL_FILE if args.out == "models/data/ner_zh" else Path(args.out)
+    out = Path(args.out) if args.out else orgtypes.MODEL_FILE
     try:
         meta = orgtypes.train(out, seed=args.seed)
     except FileNotFoundError as exc:
@@ -381,6 +381,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return cmd_train_relations(args)
     if args.what == "types":
         return cmd_train_types(args)
+    from models.ner import MODEL_DIR
     from models.ner_train import TrainOptions, train
 
     options = TrainOptions(
@@ -394,7 +395,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         learn_rate=args.learn_rate,
     )
     try:
-        meta = train(Path(args.out), options, log=lambda m: _say(args, m))
+        out = Path(args.out) if args.out else MODEL_DIR
+        meta = train(out, options, log=lambda m: _say(args, m))
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from exc
     print(json.dumps({k: meta[k] for k in ("best_step", "held_out_mean_f1", "minutes")}))
@@ -680,9 +682,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out",
-        default="models/data/ner_zh",
-        metavar="DIR",
-        help="where to write the model (default: models/data/ner_zh)",
+        default=None,
+        metavar="PATH",
+        help="where to write the model (default: models/data/ner_zh, "
+        "models/data/relation_model.json.gz or models/data/orgtypes.npz)",
     )
     p.add_argument("--steps", type=int, default=3600, help="update steps (default: 3600)")
     p.add_argument(

@@ -40,7 +40,7 @@ def split_stale(docs: pa.Table, log: pa.Table) -> tuple[pa.Array, pa.Array]:
     return ids.filter(pc.invert(same)), ids.filter(same)
 
 
-def _refreshed(table: pa.Table, meta: pa.Table) -> pa.Table:
+def refreshed(table: pa.Table, meta: pa.Table) -> pa.Table:
     """Rows kept from an earlier run, with their document's current source and date."""
     at = pc.index_in(table["doc_id"], value_set=meta["doc_id"])
     for name in ("source", "published_at"):
@@ -108,8 +108,8 @@ def extract_documents(
             for name, spec in MENTION_SPECS.items():
                 for old in store.scan(spec, data_dir, batch_rows=16384):
                     old = old.filter(pc.is_in(old["doc_id"], value_set=keep))
-                    writers[name].write(_refreshed(old, meta))
-            log_writer.write(_refreshed(log.filter(pc.is_in(log["doc_id"], value_set=keep)), meta))
+                    writers[name].write(refreshed(old, meta))
+            log_writer.write(refreshed(log.filter(pc.is_in(log["doc_id"], value_set=keep)), meta))
         now = datetime.now(UTC)
         for batch in store.scan(documents.SPEC, data_dir, _DOC_COLUMNS, batch_rows=batch_docs):
             if len(keep):

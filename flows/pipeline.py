@@ -44,7 +44,6 @@ from datasets import (
 from flows import extraction, progress
 from flows.crawl import CrawlRun, read_jsonl, run_spider
 from models.concepts import load_lexicon
-from models.extract import EXTRACTOR_VERSION
 from models.orgs import canonical_table
 from spiders import archive
 from spiders.dedup import DocPrint, link_duplicates
@@ -297,14 +296,6 @@ def reextract_flow(data_dir: Path) -> dict[str, int]:
 
 
 # ---- extract -----------------------------------------------------------------------------------
-def _refresh(table: pa.Table, keep: pa.Array, meta: dict[str, tuple[str, Any]]) -> list[dict]:
-    """Rows of documents that need no new extraction, with their document fields refreshed."""
-    rows = table.filter(pc.is_in(table["doc_id"], value_set=keep)).to_pylist()
-    for row in rows:
-        row["source"], row["published_at"] = meta[row["doc_id"]]
-    return rows
-
-
 MENTION_SPECS = extraction.MENTION_SPECS
 
 
@@ -320,40 +311,33 @@ class ExtractionPlan:
 
 
 def _plan(data_dir: Path) -> ExtractionPlan:
-    """Documents that are new, changed, or last extracted by another version are to be read."""
+    """Documents that are new, changed, or last extracted by another version are to be read
+    (the same rule as the streaming extraction: `extraction.split_stale`)."""
     docs = store.read(
         documents.SPEC, data_dir, columns=["doc_id", "source", "published_at", "content_hash"]
-    ).to_pylist()
-    log = {r["doc_id"]: r for r in store.read(mentions.LOG_SPEC, data_dir).to_pylist()}
-    meta = {d["doc_id"]: (d["source"], d["published_at"]) for d in docs}
-
-    def stale(d: dict[str, Any]) -> bool:
-        seen = log.get(d["doc_id"])
-        return seen is None or (seen["content_hash"], seen["extractor_version"]) != (
-            d["content_hash"],
-            EXTRACTOR_VERSION,
-        )
-
-    todo_ids = [d["doc_id"] for d in docs if stale(d)]
-    keep = pa.array([d["doc_id"] for d in docs if not stale(d)], pa.string())
-    if not todo_ids and len(log) == len(docs):
+    )
+    log = store.read(mentions.LOG_SPEC, data_dir)
+    todo_ids, keep = extraction.split_stale(docs, log)
+    if not len(todo_ids) and log.num_rows == docs.num_rows:
         # nothing new, changed or removed: every dataset stays as it is
         return ExtractionPlan([], {}, [], len(keep), nothing_to_do=True)
     todo = []
-    if todo_ids:
+    if len(todo_ids):
         todo = store.read(
             documents.SPEC,
             data_dir,
-            filter=pc.field("doc_id").isin(todo_ids),
+            filter=pc.field("doc_id").isin(todo_ids.to_pylist()),
             columns=["doc_id", "source", "published_at", "text", "content_hash"],
         ).to_pylist()
         todo.sort(key=lambda d: d["doc_id"])
-    kept = {
-        name: _refresh(store.read(spec, data_dir), keep, meta)
-        for name, spec in MENTION_SPECS.items()
-    }
-    log_rows = [{**log[k], "source": meta[k][0]} for k in keep.to_pylist()]
-    return ExtractionPlan(todo, kept, log_rows, len(keep))
+    meta = docs.select(["doc_id", "source", "published_at"])
+
+    def kept_rows(table: pa.Table) -> list[dict[str, Any]]:
+        table = table.filter(pc.is_in(table["doc_id"], value_set=keep))
+        return extraction.refreshed(table, meta).to_pylist()
+
+    kept = {name: kept_rows(store.read(spec, data_dir)) for name, spec in MENTION_SPECS.items()}
+    return ExtractionPlan(todo, kept, kept_rows(log), len(keep))
 
 
 def _extract_docs(docs: list[dict[str, Any]], done: Callable[[int], None] | None = None) -> dict:

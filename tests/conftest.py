@@ -11,6 +11,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_data() -> Path:
+    from models.corpora import shared_data
+
+    return shared_data()
+
+
+# Tests on the public corpora of ../shared/data skip, saying so, where that folder is absent.
+needs_shared_data = pytest.mark.skipif(
+    not _shared_data().is_dir(),
+    reason=f"NER corpora not found at {_shared_data()} (set QUN_SHARED_DATA)",
+)
 MANIFEST = ROOT / "spiders" / "sample_site" / "manifest.json"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.orgs import find_orgs
+from tests.conftest import needs_shared_data
 
 PAIRS = [
     ("中国社会科学院", "中国社科院"),
@@ -117,10 +118,7 @@ def test_name_classifier_types_names_without_a_telling_suffix():
     assert typed["北京市西城区人民检察院"] == "government", typed
 
 
-@pytest.mark.skipif(
-    not (__import__("models.corpora").corpora.shared_data() / "cluener").exists(),
-    reason="../shared/data (CLUENER) is not beside the repository",
-)
+@needs_shared_data
 def test_name_classifier_accuracy_on_cluener_dev_stays_above_its_floor():
     from models import orgtypes
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from models.evaluate import evaluate_documents
+from tests.conftest import needs_shared_data
 
 FLOORS = json.loads((Path(__file__).with_name("eval_floors.json")).read_text("utf-8"))
 
@@ -51,10 +52,7 @@ def _ner_scores(dataset: str) -> dict:
     }
 
 
-@pytest.mark.skipif(
-    not __import__("models.corpora").corpora.shared_data().is_dir(),
-    reason="the NER corpora (../shared/data, or QUN_SHARED_DATA) are not on this machine",
-)
+@needs_shared_data
 @pytest.mark.parametrize("dataset", sorted(FLOORS["ner"]))
 def test_ner_scores_stay_above_floors(dataset: str):
     scores = _ner_scores(dataset)

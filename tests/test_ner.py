@@ -6,16 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from models import corpora
 from models.ner import build, jieba_tags
+from tests.conftest import needs_shared_data as needs_data
 from tests.conftest import qun
-
-HAS_DATA = corpora.shared_data().is_dir()
-needs_data = pytest.mark.skipif(
-    not HAS_DATA, reason=f"NER corpora not found at {corpora.shared_data()} (set QUN_SHARED_DATA)"
-)
 
 
 def test_character_tokens_carry_bigram_jieba_and_gazetteer_features():
