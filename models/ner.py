@@ -298,9 +298,11 @@ def recognize(
         nlp = load()
         if nlp is None:
             return []
-        doc = nlp(text)
     elif lang == "en" and "en" in languages:
-        doc = english()(text)
+        nlp = english()
     else:
         return []
-    return [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG"]
+    # The strings and lexemes a text adds to the vocabulary are freed when the zone closes;
+    # without it memory grows with every new word (numbers, names) over a large corpus.
+    with nlp.memory_zone():
+        return [(e.start_char, e.end_char) for e in nlp(text).ents if e.label_ == "ORG"]
