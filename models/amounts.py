@@ -41,10 +41,21 @@ _ZH_DIGITS = {
     "七": 7,
     "八": 8,
     "九": 9,
+    # formal numerals of cheques and grant agreements (叁拾伍万元整)
+    "壹": 1,
+    "贰": 2,
+    "叁": 3,
+    "参": 3,
+    "肆": 4,
+    "伍": 5,
+    "陆": 6,
+    "柒": 7,
+    "捌": 8,
+    "玖": 9,
 }
-_ZH_SMALL = {"十": 10, "百": 100, "千": 1000}
+_ZH_SMALL = {"十": 10, "百": 100, "千": 1000, "拾": 10, "佰": 100, "仟": 1000}
 _ZH_BIG = {"万": 10_000, "亿": 100_000_000}
-_ZH_NUM_CHARS = "零〇一二两三四五六七八九十百千万亿"
+_ZH_NUM_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁参肆伍陆柒捌玖拾佰仟"
 
 
 def parse_zh_number(text: str) -> float | None:
@@ -73,17 +84,18 @@ def parse_zh_number(text: str) -> float | None:
 
 _APPROX_ZH = r"(?P<approx>逾|近|超过|超|约|大约|将近|接近|不少于|至少|多达|达)?"
 _CUR_BEFORE = (
-    r"(?P<cur1>港币|港元|港幣|新台币|新台幣|台币|人民币|人民幣|美元|欧元|澳门元|"
-    r"HK\$|US\$|NT\$|RMB|CNY|USD|HKD|EUR|￥|¥|\$|€|£)?\s*"
+    r"(?P<cur1>港币|港元|港幣|新台币|新台幣|台币|人民币|人民幣|美元|欧元|澳门元|澳门币|澳門幣|"
+    r"MOP\$|MOP|HK\$|US\$|NT\$|RMB|CNY|USD|HKD|EUR|￥|¥|\$|€|£)?\s*"
 )
 _NUM = (
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
-    r"[零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*)"
+    r"[零〇一二两三四五六七八九十百千壹贰叁参肆伍陆柒捌玖拾佰仟]"
+    r"[零〇一二两三四五六七八九十百千万亿壹贰叁参肆伍陆柒捌玖拾佰仟]*)"
 )
 _UNIT_ZH = r"(?P<more1>余|多)?(?P<unit>万亿|千万|百万|十万|万|亿|千)?"
 _MORE = r"(?P<more>余|多)?"
 _CUR_AFTER = (
-    r"(?P<cur2>美元|港元|港币|港幣|欧元|歐元|英镑|日元|新台币|新台幣|台币|元人民币|"
+    r"(?P<cur2>美元|港元|港币|港幣|欧元|歐元|英镑|日元|新台币|新台幣|台币|澳门元|澳门币|元人民币|"
     r"元人民幣|元|块)(?P<rmb>人民币|人民幣)?"
 )
 ZH_AMOUNT = re.compile(_APPROX_ZH + _CUR_BEFORE + _NUM + _UNIT_ZH + _MORE + r"\s*" + _CUR_AFTER)
@@ -98,11 +110,11 @@ ZH_AMOUNT_PREFIXED = re.compile(  # ¥50万, 港币5000万 (a currency before, n
 EN_AMOUNT = re.compile(
     r"(?P<approx>\b(?:over|more than|nearly|almost|about|around|approximately|roughly|some|"
     r"up to|at least|close to)\s+)?"
-    r"(?:(?P<cur1>HK\$|US\$|NT\$|RMB|CNY|USD|HKD|EUR|GBP|¥|\$|€|£)\s?)?"
+    r"(?:(?P<cur1>HK\$|US\$|NT\$|MOP\$|MOP|RMB|CNY|USD|HKD|EUR|GBP|¥|\$|€|£)\s?)?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:\s?(?P<scale>million|billion|thousand|mn|bn|m|k)\b)?"
     r"(?:\s+(?P<cur2>yuan|renminbi|RMB|US dollars|dollars|Hong Kong dollars|HK dollars|"
-    r"euros|pounds|NT dollars))?",
+    r"euros|pounds|NT dollars|patacas))?",
     re.I,
 )
 _CURRENCY = {
@@ -147,6 +159,11 @@ _CURRENCY = {
     "POUNDS": "GBP",
     "日元": "JPY",
     "澳门元": "MOP",
+    "澳门币": "MOP",
+    "澳門幣": "MOP",
+    "MOP": "MOP",
+    "MOP$": "MOP",
+    "PATACAS": "MOP",
 }
 _SCALE = {
     "万亿": 1e12,

@@ -15,7 +15,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -112,29 +112,107 @@ ZH_SUFFIXES: dict[str, str] = {
     "电视台": "media",
     "杂志社": "media",
     "出版社": "media",
+    "总会": "ngo",
+    "联谊会": "ngo",
+    "互助会": "ngo",
+    "协进会": "ngo",
+    "福利会": "ngo",
+    "慈善信托基金": "foundation",
+    "信托基金": "foundation",
+    "慈善基金": "foundation",
+    "公益基金": "foundation",
+    "救援队": "ngo",
+    "志愿服务队": "ngo",
+    "分行": "business",
+    "支行": "business",
+    "分会": "ngo",
+    "社会工作事务所": "ngo",
+    "学系": "academic",
+    "社工事务所": "ngo",
+    "卫生健康局": "government",
+    "教育体育局": "government",
+    "社会福利署": "government",
+    "事务署": "government",
+    "事务局": "government",
+    "事务总署": "government",
+    "家庭署": "government",
+    "医院": "other",
+    "图书馆": "other",
+    "博物馆": "other",
 }
-_SUFFIX_RX = "|".join(sorted(map(re.escape, ZH_SUFFIXES), key=len, reverse=True))
+# Endings too common in ordinary words to take on their own (市中心, 格局, 总部): a name with one
+# counts when its run before the ending is at least three characters and names a place or a
+# field (北京市xx中心, 临沧市教育局, 南山区文化局), and its type comes from the name classifier.
+ZH_WEAK_SUFFIXES: dict[str, str] = {
+    "中心": "other",
+    "局": "government",
+    "署": "government",
+    "厅": "government",
+}
+_SUFFIX_RX = "|".join(
+    sorted(map(re.escape, {**ZH_SUFFIXES, **ZH_WEAK_SUFFIXES}), key=len, reverse=True)
+)
+_NAME_INTERNAL = frozenset({"联合", "合作"})
+_UNIVERSITY_UNIT = re.compile(
+    r"[\u4e00-\u9fff]{1,8}?(?P<unit>学院|研究院|研究所|研究中心|学系)(?![\u4e00-\u9fff]{0,2}[大院])"
+)
+_SUFFIX_AFTER = re.compile(
+    "|".join(
+        sorted(
+            map(
+                re.escape,
+                (
+                    "公益基金会",
+                    "慈善基金会",
+                    "基金会",
+                    "慈善信托基金",
+                    "慈善基金",
+                    "公益基金",
+                    "代表处",
+                    "办事处",
+                ),
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
+)
+_WEAK_PREFIX = re.compile(
+    r".*(?:[省市县州镇]|(?<![社园小地山灾城郊景片辖])区|自治区|特区|香港|澳门|台湾|"
+    r"教育|卫生|健康|体育|文化|旅游|农业|林业|水利|商务|交通|财政|税务|审计|统计|民政|环境|"
+    r"生态|资源|保障|福利|事务|家庭|应急|医保|发展|服务|研究|促进|控制|保护|支持|救助|援助|"
+    r"培训|指导|交流|工作|推广|康复|关爱|照护)$"
+)
+# A 中心 whose name starts with a province-level place (甘肃明日阅读推广中心) is a name too.
+_PROVINCE_START = re.compile(
+    r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
+    r"湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门)"
+    r"[\u4e00-\u9fff]{2,}"
+)
 # A name is a run of Chinese characters (and a few marks) before the suffix. The run is trimmed
 # at the last function word or verb so "明德基金会资助晨光社区发展中心" yields two names.
 _ZH_RULE = re.compile(
     rf"[\u4e00-\u9fff·（）()A-Za-z0-9]{{1,16}}?(?P<suffix>{_SUFFIX_RX})(?!生|校区|路)"
 )
 _BREAKERS = re.compile(
-    r".*(?:该校|本校|我校|全校|的|和|与|及|向|为|在|由|对|是|了|将|把|被|从|给|等|并|或|已|还|就|"
+    r".*(?P<word>该校|本校|我校|全校|的|和|与|及|向|为|在|由|对|是|了|将|把|被|从|给|等|并|或|已|还|就(?!业)|"
     r"支付|收到|接受|获得|拨付|拨款|捐给|资助了|感谢|通过|"
-    r"资助|支持|联合|发起|举办|主办|承办|协办|签署|签约|成立|加入|宣布|获得|捐赠|捐资|捐款|"
+    r"营办|营运|运营|筹建|兴建|建立|开设|创办|开办|兴办|筹办|资助|支持|联合|发起|举办|主办|承办|协办|签署|签约|成立|加入|宣布|获得|捐赠|捐资|捐款|"
     r"委托|携手|通过|包括|其中|以及|来自|作为|担任|代表|表示|认为|指出|介绍|邀请|参与|推动|"
     r"召开|出席|启动|设立|牵头|合作|共同|分别|先后|多家|各地|该|这|此|其|有|予|记者|学者|以|于|"
     r"依托|携带|调动|随着|承接|争取|按照|关于|单靠|继续|发挥|评估|提升|探索|扩大|申请|目前|"
     r"如果|不再|一道|愿意|做|报告|很可能会|移交|走进|专访|看作|纳入|依靠|加上|看到|衡量|听取|"
-    r"组成|受|但|便|[0-9一二三四五六七八九十百千万]+(?:所|家|个)|"
+    r"组成|受|但|便|获|今年|去年|近日|日前|本月|当年|本年度|此前|近期|昨日|昨天|今天|"
+    r"校友企业|爱心企业|民营企业|国有企业|社会企业|社企|[0-9一二三四五六七八九十百千万]+(?:所|家|个)|"
     r"\d{1,4}年|\d{1,2}月|\d{1,2}日|[A-Za-z0-9]+(?=[\u4e00-\u9fff]))"
 )
 _EN_HEAD = (
     r"Foundation|Association|Institute|University|Council|Center|Centre|Alliance|"
     r"Network|Bureau|Fund|Group|Company|Corporation|Academy|Society|Federation|Trust|"
     r"Commission|Ministry|Office|Agency|Incubator|Forum|College|School|Bank|Capital|"
-    r"Technology|Technologies|Logistics|Holdings|Ventures|Sports|Media|Cooperative|Volunteers"
+    r"Technology|Technologies|Logistics|Holdings|Ventures|Sports|Media|Cooperative|Volunteers|"
+    r"Settlement|Home|Mission|Hospital|Library|Museum|Club|Committee|Department|Partners|"
+    r"Stiftung"
 )
 _EN_RULE = re.compile(
     rf"\b(?:(?:[A-Z][A-Za-z&'.-]+|of|for|and|the)[ \t]+){{0,6}}(?:{_EN_HEAD})"
@@ -176,9 +254,30 @@ _EN_TYPES = {
     "Ventures": "business",
     "Sports": "business",
     "Media": "media",
-    "Cooperative": "other",
+    "Cooperative": "ngo",
     "Volunteers": "ngo",
+    "Settlement": "ngo",
+    "Home": "ngo",
+    "Mission": "ngo",
+    "Hospital": "other",
+    "Library": "other",
+    "Museum": "other",
+    "Club": "other",
+    "Committee": "government",
+    "Department": "government",
+    "Partners": "business",
+    "Stiftung": "foundation",
 }
+# Possessives that belong to a name ("Beijing Children's Legal Aid Centre"), unlike an owner
+# before it ("Hong Kong's Harbour Hope Foundation").
+_NAME_POSSESSIVES = frozenset(
+    "Children Women Men People Workers Farmers Citizens Mothers Elders Veterans Girls Boys "
+    "Alzheimer Parkinson James Peter Paul Mary John Luke Andrew Joseph".split()
+)
+# One-word names written in camel case or with digits (GreenLoop, CareLink, Give2Asia); a
+# few product names are not organizations.
+_CAMEL = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+|[0-9][A-Za-z]+)+\b")
+_PRODUCT_WORDS = frozenset("WeChat WeCom PowerPoint JavaScript TikTok WhatsApp FaceTime".split())
 
 
 @dataclass(frozen=True)
@@ -203,7 +302,8 @@ class OrgMention:
     canonical: str
     type: str
     sector: str
-    method: str  # gazetteer | rule | model
+    method: str  # gazetteer | rule | model (| anaphora, in relations only)
+    ref: int | None = None  # for an anaphor: where the name it refers to starts
 
 
 class Gazetteer:
@@ -286,7 +386,8 @@ def suffix_type(name: str) -> str | None:
     norm = simplify(name.strip())
     m = _ZH_SUFFIX_END.search(norm)
     if m:
-        return ZH_SUFFIXES[m.group(0)]
+        found = ZH_SUFFIXES.get(m.group(0)) or ZH_WEAK_SUFFIXES[m.group(0)]
+        return None if found == "other" else found
     words = norm.split()
     head = next((w for w in reversed(words) if w in _EN_TYPES), None)
     return _EN_TYPES[head] if head else None
@@ -313,6 +414,9 @@ def normalize_name(name: str) -> str:
     key = Gazetteer.key(name)
     key = re.sub(r"^the\s+|'s$|’s$", "", key)
     return _PUNCT.sub("", key)
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def _is_latin(name: str) -> bool:
@@ -369,7 +473,8 @@ _GENERIC_PREFIX = re.compile(
     r"大型|小型|中小型?|企业|公募|非公募|独立|运作型|资助型|平台型|枢纽型|支持型|行业|"
     r"社区|民间|草根|传统|新型|其他|其它|相关|当地|本地|基层|各级|上级|年度|过去|今年|"
     r"去年|明年|八年|疫情下|起|的|中国|我国|国际|不同|全部|所有|多少|一批|相当|一部分|余|位|"
-    r"区域性?|互联网|受访|环保)+"
+    r"区域性?|互联网|受访|环保|乡村|农村|山区|山村|城乡|首期|首批|首届|本届|"
+    r"第[一二三四五六七八九十0-9]+[届期批])+"
 )
 _PROGRAMME_AFTER = re.compile(r"[」”』\"]?(?:项目|计划|行动|工程|品牌)")
 _GOVERNMENT_PLACE_END = re.compile(r"[省市县区镇乡州旗盟]$|自治区$|特区$|特别行政区$")
@@ -380,6 +485,12 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
     for m in _ZH_RULE.finditer(norm):
         start, end, suffix = m.start(), m.end(), m.group("suffix")
         cut = _BREAKERS.match(norm, start, m.start("suffix"))
+        if cut and m.start("suffix") - cut.end() < 2 and cut.group("word") in _NAME_INTERNAL:
+            # 四川省慈善联合总会: a word that breaks names elsewhere is part of this one
+            inner = _BREAKERS.match(norm, start, cut.start("word"))
+            lead = norm[inner.end() if inner else start : cut.start("word")]
+            if len(lead) >= 2 and not _GENERIC_PREFIX.fullmatch(lead):
+                cut = inner
         if cut:
             start = cut.end()
         prefix = norm[start : m.start("suffix")]
@@ -391,9 +502,25 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
             continue
         if _PROGRAMME_AFTER.match(norm, end):
             continue  # “乡村儿童之家”项目: a programme named after a kind of organization
+        if suffix == "大学":  # 中国人民大学国学院, 南京大学社会学院: a university's school
+            unit = _UNIVERSITY_UNIT.match(norm, end)
+            if unit and not _BREAKERS.match(unit.group(0)):
+                end, suffix = unit.end(), unit.group("unit")
+        more = _SUFFIX_AFTER.match(norm, end)
+        while more:  # 汇丰银行慈善基金, 某某集团公益基金会: a name ending in two typed endings
+            end = more.end()  # (代表处, 办事处 keep the parent's type)
+            suffix = more.group(0) if more.group(0) in ZH_SUFFIXES else suffix
+            more = _SUFFIX_AFTER.match(norm, end)
         if suffix == "政府" and not _GOVERNMENT_PLACE_END.search(prefix):
             continue  # 地方政府, 承接政府, 非政府: not a named government
-        hits.append((start, end, ZH_SUFFIXES[suffix]))
+        if suffix in ZH_WEAK_SUFFIXES and (
+            len(prefix) < 3
+            or not (
+                _WEAK_PREFIX.match(prefix) or (suffix == "中心" and _PROVINCE_START.match(prefix))
+            )
+        ):
+            continue  # 市中心, 活动中心, 格局: not a name
+        hits.append((start, end, ZH_SUFFIXES.get(suffix) or ZH_WEAK_SUFFIXES[suffix]))
     return hits
 
 
@@ -445,18 +572,42 @@ QUOTED_ENDINGS: dict[str, str] = {
 _QUOTED_END = re.compile("(?:" + "|".join(sorted(QUOTED_ENDINGS, key=len, reverse=True)) + ")$")
 
 
+# A quoted name of any shape is an organization where the words around it say so: a kind of
+# organization before it (社企“益路到家”, 机构「创效资本」) or after it (“雪域援行”救援队), or a
+# party's place in a giving or partnering phrase (向「聖雅各福群會」撥款, 「樂施會」簽署).
+_QUOTED_KIND_BEFORE = re.compile(
+    r"(?:社会企业|社企|机构|组织|团体|团队|公益伙伴|合作伙伴|伙伴|平台|企业|公司|品牌方|社团)$"
+)
+_QUOTED_KIND_AFTER = re.compile(r"(?:救援队|志愿队|服务队|团队|志愿者团队|公益团队|机构|组织)")
+_QUOTED_ROLE_BEFORE = re.compile(r"(?:向|与|和|同|由|获|予|给|及|、)$")
+_QUOTED_ROLE_AFTER = re.compile(
+    r"(?:捐|资助|拨|获|签|携手|联合|共同|合作|出资|赞助|注资|发起|主办|承办|与|和|、|等)"
+)
+_QUOTED_ORG_END = re.compile(r"(?:会|社|所|院|馆|坊|站|团|队|基金|公益|联盟|伙伴)$")
+
+
 def _quoted_hits(norm: str) -> list[tuple[int, int, str]]:
     hits = []
     for m in _QUOTED.finditer(norm):
         name = m.group(1)
+        if _PROGRAMME_AFTER.match(norm, m.end(1)):
+            continue
         otype = suffix_type(name)
         if otype is None:
             end = _QUOTED_END.search(name)
-            if not end or len(name) - len(end.group(0)) < 2:
+            if end and len(name) - len(end.group(0)) >= 2:
+                otype = QUOTED_ENDINGS[end.group(0)]
+            elif _QUOTED_KIND_BEFORE.search(norm, 0, m.start()) or _QUOTED_KIND_AFTER.match(
+                norm, m.end()
+            ):
+                otype = "other"
+            elif _QUOTED_ORG_END.search(name) and (
+                _QUOTED_ROLE_BEFORE.search(norm, 0, m.start())
+                or _QUOTED_ROLE_AFTER.match(norm, m.end())
+            ):
+                otype = "other"
+            else:
                 continue
-            otype = QUOTED_ENDINGS[end.group(0)]
-        if _PROGRAMME_AFTER.match(norm, m.end(1)):
-            continue
         hits.append((m.start(1), m.end(1), otype))
     return hits
 
@@ -478,7 +629,13 @@ def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
             offset += len(part)
         for piece_start, name in pieces:
             words = name.split()
-            owner = [i for i, w in enumerate(words) if w.endswith(("'s", "’s"))]
+            owner = [
+                i
+                for i, w in enumerate(words)
+                if w.endswith(("'s", "’s"))
+                and w[:-2] not in _NAME_POSSESSIVES
+                and not (i and words[i - 1] in ("St.", "St", "Saint"))  # St. Mark's Settlement
+            ]
             if owner:  # "Hong Kong's Harbour Hope Foundation" -> the name after the owner
                 words = words[owner[-1] + 1 :]
             while words and words[0] in ("of", "for", "and", "the", "The"):
@@ -494,7 +651,10 @@ def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
             )
             otype = _EN_TYPES.get(head or "", "other")
             hits.append((start, end, otype))
-    return hits
+    for m in _CAMEL.finditer(text):
+        if m.group(0) not in _PRODUCT_WORDS and not any(a <= m.start() < b for a, b, _ in hits):
+            hits.append((m.start(), m.end(), "other"))
+    return sorted(hits)
 
 
 # Head words that also end ordinary phrases ("Social Media", "Venture Capital"): a name ending
@@ -534,8 +694,10 @@ def _refine_en_hits(
             continue
         for a, b in overlapping:
             b_core = b - 2 if text[b - 2 : b] in ("'s", "’s") else b
-            if start < a < end and b_core == end:
-                start = a
+            if start < a < end and b_core == end and not re.search(r"['’]s?\s*$", text[start:a]):
+                start = a  # (not past a possessive inside the name: Beijing Children's …)
+        if re.match(r"[Tt]he\s", text[start:end]):
+            start = text.index(" ", start) + 1
         out.append((start, end, otype))
     return out
 
@@ -618,8 +780,17 @@ def find_orgs(
         taken[start:end] = b"\x01" * (end - start)
     en_hits = _refine_en_hits(norm, _en_rule_hits(norm), spans)
     for start, end, otype in [*_zh_rule_hits(norm), *_quoted_hits(norm), *en_hits]:
+        inside = [m for m in mentions if start <= m.start and m.end < end]
+        if inside and any(taken[start : inside[0].start]):
+            continue
+        if inside and not any(taken[inside[-1].end : end]):
+            # 美团公益基金会, "Tsinghua University Institute for Philanthropy": a known name
+            # followed by more of a name and a typed ending is another organization (its
+            # foundation, branch, department).
+            start = inside[0].start
+            mentions = [m for m in mentions if m not in inside]
+            taken[start:end] = b"\x00" * (end - start)
         if any(taken[start:end]):
-            # A longer rule name that contains a gazetteer name (e.g. a branch) stays unlinked.
             continue
         mentions.append(_rule_mention(text, norm, start, end, otype, gaz, "rule"))
         taken[start:end] = b"\x01" * (end - start)
@@ -640,7 +811,79 @@ def find_orgs(
         mentions.append(_rule_mention(text, norm, start, end, "other", gaz, "model"))
         taken[start:end] = b"\x01" * (end - start)
     mentions.sort(key=lambda m: m.start)
-    return mentions
+    mentions = _merge_adjacent(text, norm, mentions, gaz)
+    mentions = [_with_legal_form(text, norm, m) for m in mentions]
+    return _short_names(text, norm, mentions)
+
+
+# 財團法人台灣世界展望會: Taiwan's legal-form prefix is part of the name as written.
+_LEGAL_FORM = re.compile(r"(?:财团法人|社团法人|社会福利法人)$")
+
+
+def _with_legal_form(text: str, norm: str, m: OrgMention) -> OrgMention:
+    form = _LEGAL_FORM.search(norm, 0, m.start)
+    if form is None or not _HAN.search(m.text):
+        return m
+    return replace(m, text=text[form.start() : m.end], start=form.start())
+
+
+# A short name defined right after a name: 中国扶贫基金会（以下简称“中扶贫”）, "China Youth
+# Development Foundation (hereinafter "CYDF")": later mentions of the short name are that
+# organization.
+_SHORT_NAME = re.compile(
+    r"\s*[（(]\s*(?:以下简称|下称|简称|以下稱|下稱|簡稱|hereinafter(?:\s+referred\s+to\s+as)?|"
+    r"hereafter)?\s*[:：]?\s*[“\"「『']([^”\"」』'）)]{2,20})[”\"」』']\s*[）)]",
+    re.I,
+)
+
+
+def _short_names(text: str, norm: str, mentions: list[OrgMention]) -> list[OrgMention]:
+    defined: dict[str, OrgMention] = {}
+    spans: list[tuple[int, int, OrgMention]] = []
+    for m in mentions:
+        got = _SHORT_NAME.match(norm, m.end)
+        if got and not any(d.start == m.start for d in defined.values()):
+            defined[got.group(1)] = m
+            spans.append((got.start(1), got.end(1), m))
+    if not defined:
+        return mentions
+    # the definition itself (（以下简称“中扶贫”）) restates the name just given: no mention
+    taken = [(m.start, m.end) for m in mentions] + [(a, b) for a, b, _ in spans]
+    for short, full in defined.items():
+        for hit in re.finditer(re.escape(short), norm):
+            a, b = hit.start(), hit.end()
+            if any(s < b and a < e for s, e in taken):
+                continue
+            mentions.append(replace(full, text=text[a:b], start=a, end=b, method="alias"))
+            taken.append((a, b))
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _merge_adjacent(
+    text: str, norm: str, mentions: list[OrgMention], gaz: Gazetteer
+) -> list[OrgMention]:
+    """A name found right after another with nothing between is one organization: its unit
+    (南京大学 + 社会学院, 招商银行 + 深圳分行, "Tsinghua University" + "Institute for
+    Philanthropy"). Two names that are both in the gazetteer stay two."""
+    out: list[OrgMention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        joined = False
+        if prev is not None and m.method != "gazetteer":
+            if m.start == prev.end and _HAN.search(prev.text) and _HAN.search(m.text):
+                joined = True
+            elif (
+                norm[prev.end : m.start] == " "
+                and _is_latin(prev.text)
+                and _is_latin(m.text)
+                and m.text.split()[0] in _EN_TYPES
+            ):
+                joined = True
+        if joined and prev is not None:
+            out[-1] = _rule_mention(text, norm, prev.start, m.end, m.type, gaz, "rule")
+        else:
+            out.append(m)
+    return out
 
 
 def _rule_mention(

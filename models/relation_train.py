@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -67,7 +68,10 @@ def _k(name: str | None) -> str:
 def _same(mention_text: str, gold: str | None) -> bool:
     """A mention names a gold organization (exactly, or one contains the other)."""
     a, b = _k(mention_text), _k(gold)
-    return bool(b) and (a == b or (len(b) >= 3 and b in a) or (len(a) >= 3 and a in b))
+    shortest = 2 if re.search(r"[\u3400-\u9fff]", a + b) else 3  # 晨光 names 晨光社区发展中心
+    return bool(b) and (
+        a == b or (len(b) >= shortest and b in a) or (len(a) >= shortest and a in b)
+    )
 
 
 def _mentions(text: str, gold_orgs: list[dict[str, str]]) -> list[Any]:

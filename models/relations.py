@@ -25,10 +25,11 @@ FUNDING_TRIGGERS = [
     ("donation", r"捐赠|捐款|捐资|捐出|捐助|捐给|捐献|donat\w*|gave|gift"),
     (
         "grant",
-        r"资助|拨款|拨付|出资|划拨|提供了?\S{0,6}资金|配捐|支持资金|资金支持|"
-        r"grant\w*|award\w*|fund(?:ed|ing|s)?\b|committed|pledged|provid\w*|allocated|contribut\w*",
+        r"资助|补助|拨款|拨付|拨出|出资|划拨|提供了?\S{0,6}资金|配捐|支持资金|资金支持|赠款|"
+        r"grant\w*|award\w*|fund(?:ed|ing|s)?\b|committed|pledged|provid\w*|allocat\w*|"
+        r"contribut\w*",
     ),
-    ("investment", r"注资|投资|invest\w*"),
+    ("investment", r"注资|投资|领投|跟投|invest(?:ed|s|ing|ments?)?\b|put\s+[^.;]{1,30}?\s+into\b"),
     ("sponsorship", r"赞助|冠名|sponsor\w*"),
 ]
 _TRIGGER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in FUNDING_TRIGGERS), re.I)
@@ -36,14 +37,25 @@ _NEGATIVE = re.compile(
     r"预算|支出|总额|筹集|募集|募得|筹得|筹款|计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
     r"规模|总资产|净资产|收入|营收|成本|花费|合计|共计|总计|累计|"
     r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|worth|assets|"
-    r"cost|expenditure|income|target",
+    r"cost|expenditure|income|target|endowment|原始基金|注册资金|注册资本|总投资|投资总额|"
+    r"\btotals\b|combined",
     re.I,
 )
+# Money asked for and not given: no funding in that sentence, whatever else it says.
+_VETO = re.compile(
+    r"applied\s+for|turned\s+down|was\s+rejected|were\s+rejected|未获批|未获|未能获得|没有获得|"
+    r"落选|被拒",
+    re.I,
+)
+_SOFT_TOTAL = re.compile(r"总额|合计|共计|总计|累计|totals?|combined", re.I)
 _CLAUSE = re.compile(r"[，,；;：:]")
 _PASSIVE = re.compile(r"获得|获|接受|收到|得到|received|receives|receiving|won|secured", re.I)
 _BY = re.compile(r"由|来自|from|by", re.I)
-_TO = re.compile(r"(?:向|给|为|对|to|for)\s*$", re.I)
-_JOIN = re.compile(r"^\s*(?:与|和|及|以及|同|、|,|，|(?:,\s*)?(?:and|&)(?:\s+the)?)\s*$", re.I)
+_TO = re.compile(r"(?:向|给|为|对|予|to|for|into)\s*$", re.I)
+_JOIN = re.compile(
+    r"^\s*[」”』》\"]?\s*(?:与|和|及|以及|同|、|,|，|(?:,\s*)?(?:and|&)(?:\s+the)?)\s*[「“『《\"]?\s*$",
+    re.I,
+)
 
 PARTNERSHIP_TRIGGERS = [
     (
@@ -89,6 +101,83 @@ class Partnership:
     evidence: tuple[int, int]
 
 
+# Phrases that refer back to an organization named earlier (该基金会, "the ministry"), each
+# with the organizations it can refer to. The nearest such organization before it, within
+# ANAPHORA_WINDOW characters of the same paragraph, takes its place in relations.
+_ANAPHORS: list[tuple[re.Pattern[str], Any]] = [
+    (
+        re.compile(r"该基金会|该基金|\b[Tt]he (?:foundation|trust|fund)\b"),
+        lambda o: o.type == "foundation",
+    ),
+    (re.compile(r"该会(?![议员计])"), lambda o: simplify(o.text).endswith("会")),
+    (
+        re.compile(r"该集团|该公司|该企业|该行|\b[Tt]he (?:company|group|firm|bank)\b"),
+        lambda o: o.type == "business",
+    ),
+    (
+        re.compile(r"该中心|\b[Tt]he cent(?:re|er)\b"),
+        lambda o: re.search(r"(?:中心|Centre|Center)$", simplify(o.text)) is not None,
+    ),
+    (
+        re.compile(r"该机构|该组织|\b[Tt]he (?:organi[sz]ation|charity|association|NGO)\b"),
+        lambda o: o.sector == "nonprofit",
+    ),
+    (
+        re.compile(
+            r"该部|该局|该厅|该署|该委|\b[Tt]he (?:ministry|bureau|department|agency|government)\b"
+        ),
+        lambda o: o.type == "government",
+    ),
+    (re.compile(r"该校|该大学|\b[Tt]he university\b"), lambda o: o.type == "academic"),
+    (re.compile(r"(?<=[向为给予])其"), lambda o: True),  # 与Y签约，并向其拨付: Y
+    (re.compile(r"后者|\b[Tt]he latter\b"), lambda o: True),
+    # a sentence or clause opening with 其 (X成立于2015年。今年3月，其向Y资助…): X
+    (re.compile(r"(?<=[。；，,])(?:[^，,。；]{0,8}，)?其(?=[向与将已在于把])"), lambda o: True),
+]
+ANAPHORA_WINDOW = 300
+
+
+def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
+    """`orgs` plus a mention for each phrase that refers back to one of them: it stands where
+    the phrase is, with the earlier organization's name, id and type (method "anaphora", its
+    `text` is the name referred to, not the phrase)."""
+    out = list(orgs)
+    for pattern, fits in _ANAPHORS:
+        for m in pattern.finditer(norm):
+            if any(o.start < m.end() and m.start() < o.end for o in orgs):
+                continue  # part of a name
+            floor = max(m.start() - ANAPHORA_WINDOW, norm.rfind("\n\n", 0, m.start()) + 1)
+            earlier = [o for o in orgs if floor <= o.start and o.end <= m.start() and fits(o)]
+            if m.group(0) in ("后者", "the latter", "The latter"):
+                # the latter of two: not the sentence's own subject (A…向后者: not A)
+                lo = max((a for a, _ in sentences(norm) if a <= m.start()), default=0)
+                subject = next((o for o in orgs if lo <= o.start < m.start()), None)
+                earlier = [o for o in earlier if subject is None or o.org_id != subject.org_id]
+            if earlier:
+                ant = earlier[-1]
+                out.append(
+                    OrgMention(
+                        ant.text,
+                        m.start(),
+                        m.end(),
+                        ant.org_id,
+                        ant.canonical,
+                        ant.type,
+                        ant.sector,
+                        "anaphora",
+                        ant.start,
+                    )
+                )
+    out.sort(key=lambda o: o.start)
+    return out
+
+
+def _evidence(lo: int, hi: int, *parties: OrgMention | None) -> tuple[int, int]:
+    """The sentence, stretched back to the name an anaphor refers to."""
+    refs = [p.ref for p in parties if p is not None and p.ref is not None]
+    return (min([lo, *refs]), hi)
+
+
 def direction(a: OrgMention, b: OrgMention) -> str:
     """horizontal in one sector (foundations and NGOs are one: nonprofit), else vertical."""
     if "other" in (a.type, b.type):
@@ -120,7 +209,7 @@ def _group(orgs: list[OrgMention], norm: str, anchor: OrgMention) -> list[OrgMen
 
 
 _TO_GAP = re.compile(
-    r"^(?:\s*[，,]?\s*(?:向|给|为|对|用于支持|支持|帮助|to|for)\s*(?:the\s+)?|\s*)$", re.I
+    r"^(?:\s*[，,]?\s*(?:向|给|为|对|予|用于支持|支持|帮助|to|for|into)\s*(?:the\s+)?|\s*)$", re.I
 )
 _FROM = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
 _PRONOUN = re.compile(r"^\s*(?:向|给|为)?\s*(?:其|该|它们|他们)")
@@ -134,7 +223,7 @@ def _first_recipient(norm: str, after: list[OrgMention], start: int) -> OrgMenti
         if (
             _TO_GAP.match(gap)
             or len(gap.strip()) <= 2
-            or re.search(r"(?:向|给|为|to|for)\s*(?:the\s+)?$", gap, re.I)
+            or re.search(r"(?:向|给|为|予|to|for|into)\s*(?:the\s+)?$", gap, re.I)
         ):
             return o
     return None
@@ -167,6 +256,18 @@ def _roles(
         rest = [o for o in orgs if o is not source and o.org_id != source.org_id]
         later = [o for o in rest if o.start > source.end]
         return [source], (later[0] if later else (before[-1] if before else None))
+    by_en = next(
+        (
+            o
+            for o in after
+            if re.search(r"\bby\s+(?:the\s+)?$", norm[trig.end() : o.start], re.I)
+            and o.start - trig.end() < 60
+        ),
+        None,
+    )
+    if by_en is not None:  # "Y was granted … by X", "… has been donated by X to Y"
+        to = _first_recipient(norm, [o for o in after if o.start > by_en.end], by_en.end)
+        return [by_en], to or (before[-1] if before else None)
     by = re.search(r"由\s*$", norm[lo : before[-1].start]) if before else None
     if by:  # 由X资助的Y
         return [before[-1]], _first_recipient(norm, after, trig.end())
@@ -180,7 +281,11 @@ def _roles(
     funder = None
     recipient = None
     for o in reversed(before):
-        if re.search(r"(?:向|给|为|to)\s*(?:the\s+)?$", norm[max(lo, o.start - 6) : o.start], re.I):
+        if re.search(
+            r"(?:(?:向|给|为|支付|to)\s*(?:the\s+)?|[向给予][^，,。；;向给为与和]{1,8})$",
+            norm[max(lo, o.start - 9) : o.start],
+            re.I,
+        ):
             recipient = recipient or o
         else:
             funder = o
@@ -208,6 +313,74 @@ def _roles(
     return list(group), recipient if recipient not in group else None
 
 
+# Disclosure lists and grant tables: "捐赠方：X；受赠方：Y；金额：…", "主要捐款者：A 港幣…；
+# B 港幣…", "Grants paid (2023): A, US$…; B, US$…", "向三家机构拨付资助款：A 42万元，B 28.5万元".
+# An organization written right before an amount in an item after a colon takes its role from
+# what the list is (donors give; grantees and a giving header receive).
+_DONOR_LABEL = re.compile(
+    r"(?:捐赠方|捐赠人|捐赠单位|捐款方|捐款人|出资方|资助方|资助机构|捐赠者|捐款者|"
+    r"donors?|funders?|grantors?|contributors?)\s*$",
+    re.I,
+)
+_GRANTEE_LABEL = re.compile(
+    r"(?:受赠方|受赠人|受赠单位|受助方|受资助方|资助对象|受益方|受助机构|获资助机构|"
+    r"grantees?|recipients?)\s*$",
+    re.I,
+)
+_DONOR_HEADER = re.compile(
+    r"捐款者|捐赠者|捐赠方|捐款方|捐赠名单|捐款名单|donors|contributors", re.I
+)
+_GRANTEE_HEADER = re.compile(
+    r"资助|拨付|拨款|资助款|资助名单|获资助|受助|grants?\b|grantees|recipients|awarded", re.I
+)
+_ITEM_GAP = re.compile(r"^[\s,，:：\u3000]{0,3}$")
+
+
+def _list_roles(
+    norm: str,
+    orgs: list[OrgMention],
+    amount: Amount,
+    amounts: list[Amount],
+    block_lo: int,
+    lo: int,
+    hi: int,
+) -> tuple[list[OrgMention | None], OrgMention | None, str] | None:
+    """(funders, recipient, kind) when `amount` is an item of a disclosure list, else None."""
+    start = min(block_lo, lo)
+    # labelled fields: 捐赠方：X；受赠方：Y；金额：Z (the fields since the previous amount)
+    since = max([start] + [a.end for a in amounts if a.end <= amount.start])
+    giver = taker = None
+    for o in orgs:
+        if since <= o.start and o.end <= hi:
+            before = re.sub(
+                r"(?:[:：]|为|是)\s*[“「『\"]?\s*$|[“「『\"]\s*$",
+                "",
+                norm[max(start, o.start - 12) : o.start],
+            )
+            if before != norm[max(start, o.start - 12) : o.start]:
+                if _GRANTEE_LABEL.search(before):  # 受资助方 before 资助方
+                    taker = taker or o
+                elif _DONOR_LABEL.search(before):
+                    giver = giver or o
+    if giver or taker:
+        return [giver], taker, "donation"
+    colon = max(norm.rfind("：", start, amount.start), norm.rfind(":", start, amount.start))
+    if colon < 0:
+        return None
+    item_lo = max([colon] + [norm.rfind(c, colon, amount.start) for c in "；;，,、"])
+    items = [o for o in orgs if item_lo < o.start and o.end <= amount.start]
+    if len(items) != 1 or not _ITEM_GAP.match(norm[items[-1].end : amount.start]):
+        return None  # not one organization and its amount ("A to B, RMB …" reads as a sentence)
+    item = items[-1]
+    header = norm[start:colon]
+    named = [o for o in orgs if start <= o.start and o.end <= colon]
+    if _DONOR_HEADER.search(header):
+        return [item], (named[-1] if named else None), "donation"
+    if _GRANTEE_HEADER.search(header):
+        return [named[-1] if named else None], item, "grant"
+    return None
+
+
 @dataclass(frozen=True)
 class FundingCandidate:
     """One amount of one sentence as the rules see it: its giving trigger (None when the
@@ -222,16 +395,33 @@ class FundingCandidate:
     funders: list[OrgMention | None]
     recipient: OrgMention | None
     block_lo: int = 0  # start of the semicolon-joined list the sentence belongs to
+    listed: str | None = None  # the kind, when the amount is an item of a disclosure list
+    hard_negative: bool = False  # a cue other than a total (预算, 募集, price, salary …)
 
     @property
     def kind(self) -> str:
         if self.trigger is None:
-            return "other"
+            return self.listed or "other"
         return next(k for k, v in self.trigger.groupdict().items() if v)
 
     @property
     def rules_accept(self) -> bool:
-        return self.trigger is not None and not self.negative
+        return (self.trigger is not None or self.listed is not None) and not self.negative
+
+
+def _respectively(
+    norm: str, lo: int, hi: int, orgs: list[OrgMention], amounts: list[Amount]
+) -> list[OrgMention]:
+    """The givers of a sentence that pairs them with its amounts in order (A、B和C分别向D捐赠
+    1000万元、600万元和200万元; "A and B gave $1 million and $2 million respectively"), else []."""
+    if len(amounts) < 2 or not re.search(r"分别|各自|respectively", norm[lo:hi], re.I):
+        return []
+    trig = _TRIGGER.search(norm, lo, hi)
+    before = [o for o in orgs if trig and o.end <= trig.start()]
+    if not before:
+        return []
+    group = _group(orgs, norm, before[0]) if len(before) > 1 else before
+    return group if len(group) == len(amounts) else []
 
 
 def funding_candidates(
@@ -249,12 +439,19 @@ def funding_candidates(
         if not s_orgs:
             lo = block_lo
             s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
-        for amount in (a for a in amounts if lo <= a.start < hi):
+        s_amounts = [a for a in amounts if lo <= a.start < hi]
+        each = _respectively(norm, lo, hi, s_orgs, s_amounts)
+        for amount in s_amounts:
             c_lo, c_hi = _clause(norm, lo, hi, amount.start)
-            negative = bool(
-                _NEGATIVE.search(norm, c_lo, amount.start)
-                or _NEGATIVE.search(norm, amount.end, min(c_hi, amount.end + 6))
-            )
+            cues = [
+                *_NEGATIVE.finditer(norm, c_lo, amount.start),
+                *_NEGATIVE.finditer(norm, amount.end, min(c_hi, amount.end + 6)),
+            ]
+            negative = bool(cues)
+            # totals (累计拨款, 总额) may still be money given; other cues never are
+            hard_negative = any(not _SOFT_TOTAL.fullmatch(c.group(0)) for c in cues)
+            if _VETO.search(norm, lo, hi):
+                continue
             trig = (
                 _TRIGGER.search(norm, c_lo, c_hi)
                 or _TRIGGER.search(norm, lo, hi)
@@ -262,10 +459,30 @@ def funding_candidates(
             )
             funders: list[OrgMention | None] = [None]
             recipient = None
-            if trig is not None:
+            listed = _list_roles(norm, orgs, amount, amounts, block_lo, lo, hi)
+            kind = None
+            if listed is not None:
+                funders, recipient, kind = [listed[0][0]], listed[1], listed[2]
+                negative = False
+            elif trig is not None:
                 funders, recipient = _roles(norm, s_orgs, trig, amount, lo)
+                if each:  # A、B和C分别捐赠X、Y和Z: the i-th giver gives the i-th amount
+                    funders = [each[s_amounts.index(amount)]]
+                    kind = next(k for k, v in trig.groupdict().items() if v)
+                    recipient = recipient if recipient not in each else None
             out.append(
-                FundingCandidate(lo, hi, amount, trig, negative, funders, recipient, block_lo)
+                FundingCandidate(
+                    lo,
+                    hi,
+                    amount,
+                    trig,
+                    negative,
+                    funders,
+                    recipient,
+                    block_lo,
+                    kind,
+                    hard_negative,
+                )
             )
     return out
 
@@ -280,8 +497,12 @@ def _decide_funding(
     (X与Y共同出资); the recipient is the likeliest of the others."""
     t = model.thresholds
     s_orgs = [o for o in orgs if cand.lo <= o.start and o.end <= cand.hi]
+    if cand.listed is not None:
+        return None if cand.negative else (cand.funders, cand.recipient)
     if cand.trigger is None:
         return None
+    if cand.negative and cand.hard_negative:
+        return None  # a budget, spending, fundraising, price or salary cue in the clause
     p_fund = model.funding_proba(norm, cand, s_orgs)
     if p_fund < (t.drop_amount if cand.rules_accept else t.add_amount):
         return None
@@ -319,6 +540,13 @@ def _decide_funding(
     recipient = rest[0][0] if rest and rest[0][1]["recipient"] >= t.recipient else None
     if recipient is None and partners:
         recipient = partners[0]
+    if not funders and cand.funders != [None]:
+        funders = list(cand.funders)  # the model is unsure; the sentence shape names a giver
+        taken = {o.org_id for o in funders if o is not None}
+        if recipient is not None and recipient.org_id in taken:
+            recipient = None
+    if recipient is None and cand.recipient is not None and cand.recipient.org_id not in taken:
+        recipient = cand.recipient  # "… to X", 向X: the rules' explicit recipient
     return (funders or [None]), recipient
 
 
@@ -335,7 +563,7 @@ def find_funding(
     """Funding records of `text`. `model` is the learned relation component (default: the
     shipped one, if present); None gives the rules alone."""
     norm = simplify(text)
-    orgs = find_orgs(text) if orgs is None else orgs
+    orgs = with_anaphora(norm, find_orgs(text) if orgs is None else orgs)
     amounts = find_amounts(text) if amounts is None else amounts
     model = load_model() if model is DEFAULT else model
     out: list[Funding] = []
@@ -369,7 +597,7 @@ def find_funding(
                     amount,
                     to_cny(amount.value, amount.currency),
                     cand.kind,
-                    evidence,
+                    _evidence(*evidence, funder, recipient),
                 )
             )
     return out
@@ -398,6 +626,12 @@ def find_partnerships(
                 parties = members + after[:1]
             elif relation == "commission":
                 parties = before[-1:] + after[:1]
+            elif (
+                not before
+                and after
+                and re.search(r"\bby\s+(?:the\s+)?$", norm[trig.end() : after[0].start])
+            ):
+                parties = _group(s_orgs, norm, after[0])  # "co-hosted by A, B and C"
             else:
                 parties = _group(s_orgs, norm, before[-1]) if before else []
                 with_ = [
@@ -415,7 +649,7 @@ def find_partnerships(
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append(Partnership(a, b, relation, direction(a, b), (lo, hi)))
+                out.append(Partnership(a, b, relation, direction(a, b), _evidence(lo, hi, a, b)))
         if model is not None:
             out += _model_partnerships(norm, lo, hi, s_orgs, model, seen)
     return out
@@ -438,5 +672,5 @@ def _model_partnerships(
                 continue
             if model.partner_proba(norm, lo, hi, x, y, s_orgs, False) >= model.thresholds.partner:
                 seen.add(key)
-                out.append(Partnership(x, y, relation, direction(x, y), (lo, hi)))
+                out.append(Partnership(x, y, relation, direction(x, y), _evidence(lo, hi, x, y)))
     return out

@@ -8,7 +8,11 @@ import re
 import opencc
 
 _SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+|\n|$)")
-_EN_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
+# A full stop ends a sentence unless it ends an abbreviation (St. James' Settlement, Dr. Wang).
+_EN_SENT = re.compile(
+    r"(?<=[.!?])(?<!\bSt\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bNo\.)(?<!\bCo\.)"
+    r"(?<!\bMrs\.)(?<!\bInc\.)(?<!\bLtd\.)(?<!\bJr\.)(?<!\bProf\.)\s+(?=[A-Z“\"])"
+)
 
 
 @functools.cache

@@ -163,9 +163,10 @@ def test_relation_model_ships_small_and_loads():
     ("text", "funder", "recipient"),
     [
         (
-            "李嘉誠基金會向「明德家庭服務協會」捐款港幣300萬元，支持長者服務。",
-            "李嘉誠基金會",
-            "明德家庭服務協會",
+            "The Greenway Foundation signed a partnership agreement with the Riverbank Elderly "
+            "Care Association and will grant it RMB 800,000 over two years.",
+            "Greenway Foundation",
+            "Riverbank Elderly Care Association",
         ),
         (
             "万科公益基金会2024年度资助项目：温州同心社会工作服务中心“社区助餐”项目，资助金额30万元。",
@@ -194,3 +195,17 @@ def test_semicolon_list_items_share_the_funder():
     text = "李嘉誠基金會年度撥款：向香港大學撥款港幣500萬元；向「明德家庭服務協會」撥款港幣80萬元。"
     got = {(f.funder.text, f.recipient.text, f.amount.value) for f in find_funding(text)}
     assert ("李嘉誠基金會", "明德家庭服務協會", 800_000.0) in got
+
+
+def test_every_annotated_amount_parses_to_its_value_and_currency():
+    from models.evaluate import load_relations_eval
+
+    checked = 0
+    for p in load_relations_eval():
+        found = find_amounts(p["text"])
+        for g in p["funding"]:
+            got = [a for a in found if g["amount_text"] in a.text or a.text in g["amount_text"]]
+            assert got, (p["id"], g["amount_text"], [a.text for a in found])
+            assert (got[0].value, got[0].currency) == (float(g["amount"]), g["currency"]), p["id"]
+            checked += 1
+    assert checked >= 280

@@ -1,0 +1,148 @@
+"""Sentence shapes the funding rules and the recognizer read: anaphora, disclosure lists,
+English passives, refused applications, and names without a typed ending."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.orgs import find_orgs
+from models.relations import find_funding, find_partnerships
+
+
+def _records(text: str) -> set[tuple[str | None, float, str | None]]:
+    return {
+        (
+            f.funder.text if f.funder else None,
+            f.amount.value,
+            f.recipient.text if f.recipient else None,
+        )
+        for f in find_funding(text)
+    }
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # anaphora: the funder named in an earlier sentence
+        (
+            "青禾公益基金会今年启动了乡村图书角计划。该基金会已向云岭乡村教育促进会拨付120万元。",
+            {("青禾公益基金会", 1.2e6, "云岭乡村教育促进会")},
+        ),
+        (
+            "The Ministry of Civil Affairs opened a new fund last year. This spring the ministry "
+            "granted 5 million yuan to the Bright Lane Elderly Care Association.",
+            {("Ministry of Civil Affairs", 5e6, "Bright Lane Elderly Care Association")},
+        ),
+        # partner then 向其: the partner receives
+        (
+            "晨曦公益基金会近日与滇西边境山区教育发展中心签约，并向其拨付首期资金80万元。",
+            {("晨曦公益基金会", 8e5, "滇西边境山区教育发展中心")},
+        ),
+        # labelled fields of a disclosure
+        (
+            "捐赠方：绿洲公益基金会；受赠方：松江区助老服务社；金额：¥260,000；用途：助餐。",
+            {("绿洲公益基金会", 2.6e5, "松江区助老服务社")},
+        ),
+        # donor list: each donor gives its own amount
+        (
+            "本年度主要捐款者：恒信银行 港币400,000元；瑞丰集团 港币150,000元。",
+            {("恒信银行", 4e5, None), ("瑞丰集团", 1.5e5, None)},
+        ),
+        # grant list after a colon: each organization receives its own amount
+        (
+            "本会共向两家机构拨付资助款：杭州市启航服务中心36万元，宁波市彩虹助残服务中心12万元。",
+            {(None, 3.6e5, "杭州市启航服务中心"), (None, 1.2e5, "宁波市彩虹助残服务中心")},
+        ),
+        # English passives with "by"
+        (
+            "Riverside Women's Network was granted £300,000 by the Lantern Trust for legal aid.",
+            {("Lantern Trust", 3e5, "Riverside Women's Network")},
+        ),
+        (
+            "More than RMB 20 million has been donated by Sunway Logistics to the Clear Water "
+            "Foundation since the floods.",
+            {("Sunway Logistics", 2e7, "Clear Water Foundation")},
+        ),
+        # a one-word camel-case name and "put … into"
+        (
+            "Impact investor Northgate Capital has put $3 million into ShareMeal, a food-rescue "
+            "social enterprise.",
+            {("Northgate Capital", 3e6, "ShareMeal")},
+        ),
+        # an abbreviation's full stop does not end the sentence
+        (
+            "The Harbour Light Foundation approved a HK$12 million grant to St. Mark's Settlement "
+            "for elderly care.",
+            {("Harbour Light Foundation", 1.2e7, "St. Mark's Settlement")},
+        ),
+        # a quoted name in a giving phrase
+        (
+            "香港公益金宣佈向「晨星福群會」撥款港幣800萬元，支援長者服務。",
+            {("香港公益金", 8e6, "晨星福群會")},
+        ),
+    ],
+)
+def test_funding_shapes(text: str, expected: set) -> None:
+    assert _records(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Lakeside Youth Association applied for a 300,000 yuan grant from the Hope "
+        "Federation but was turned down.",
+        "启明社工服务中心向市慈善总会申请20万元资助，但未获批准。",
+    ],
+)
+def test_money_asked_for_and_refused_is_no_funding(text: str) -> None:
+    assert find_funding(text) == []
+
+
+def test_anaphora_evidence_reaches_back_to_the_name() -> None:
+    text = "青禾公益基金会今年启动了乡村图书角计划。该基金会已向云岭乡村教育促进会拨付120万元。"
+    (f,) = find_funding(text)
+    start, end = f.evidence
+    assert text[start:end].startswith("青禾公益基金会") and "120万元" in text[start:end]
+    # the anaphor is not an organization mention of the text
+    assert [m.text for m in find_orgs(text)] == ["青禾公益基金会", "云岭乡村教育促进会"]
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        # a known name followed by more of a name and a typed ending is another organization
+        ("美团公益基金会资助了这个项目。", ["美团公益基金会"]),
+        ("华中科技大学教育发展基金会举办了论坛。", ["华中科技大学教育发展基金会"]),
+        ("招商银行深圳分行参与了活动。", ["招商银行深圳分行"]),
+        ("四川省慈善联合总会发布了报告。", ["四川省慈善联合总会"]),
+        ("海南省教育厅与项目组座谈。", ["海南省教育厅"]),
+        # names whose possessive is part of the name
+        (
+            "The Taiwan Alzheimer's Disease Association and Beijing Children's Legal Aid Centre "
+            "met.",
+            ["Taiwan Alzheimer's Disease Association", "Beijing Children's Legal Aid Centre"],
+        ),
+        # a university and its institute are one name
+        (
+            "A grant went to the Tsinghua University Institute for Philanthropy.",
+            ["Tsinghua University Institute for Philanthropy"],
+        ),
+    ],
+)
+def test_names_of_more_shapes(text: str, names: list[str]) -> None:
+    assert [m.text for m in find_orgs(text)] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["市中心的活动吸引了很多人。", "这改变了行业格局。", "乡村学校和乡村儿童之家需要支持。"],
+)
+def test_common_words_with_weak_endings_are_not_names(text: str) -> None:
+    assert find_orgs(text) == []
+
+
+def test_quoted_partners_joined_by_yu() -> None:
+    text = "「嘉禾物流」與「愛心食物銀行」簽署合作協議，並向其捐款港幣60萬元。"
+    pairs = {frozenset((p.a.text, p.b.text)) for p in find_partnerships(text)}
+    assert frozenset(("嘉禾物流", "愛心食物銀行")) in pairs
+    assert _records(text) == {("嘉禾物流", 6e5, "愛心食物銀行")}
