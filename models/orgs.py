@@ -110,6 +110,7 @@ ZH_SUFFIXES: dict[str, str] = {
     "报社": "media",
     "日报": "media",
     "电视台": "media",
+    "电台": "media",
     "杂志社": "media",
     "出版社": "media",
     "总会": "ngo",
@@ -153,8 +154,11 @@ _SUFFIX_RX = "|".join(
     sorted(map(re.escape, {**ZH_SUFFIXES, **ZH_WEAK_SUFFIXES}), key=len, reverse=True)
 )
 _NAME_INTERNAL = frozenset({"联合", "合作"})
+# Endings of schools, departments and commissions, whose names often join two fields with
+# 与/和/及 (社会学与人类学学院, 科学及技术委员会, 林业和草原局).
+_UNIT_SUFFIXES = frozenset({"学院", "学系", "研究中心", "研究院", "研究所", "委员会", "局", "厅"})
 _UNIVERSITY_UNIT = re.compile(
-    r"[\u4e00-\u9fff]{1,8}?(?P<unit>学院|研究院|研究所|研究中心|学系)(?![\u4e00-\u9fff]{0,2}[大院])"
+    r"[\u4e00-\u9fff]{1,10}?(?P<unit>学院|研究院|研究所|研究中心|学系)(?![\u4e00-\u9fff]{0,2}[大院])"
 )
 _SUFFIX_AFTER = re.compile(
     "|".join(
@@ -197,7 +201,7 @@ _ZH_RULE = re.compile(
 _BREAKERS = re.compile(
     r".*(?P<word>该校|本校|我校|全校|的|和|与|及|向|为|在|由|对|是|了|将|把|被|从|给|等|并|或|已|还|就(?!业)|"
     r"支付|收到|接受|获得|拨付|拨款|捐给|资助了|感谢|通过|"
-    r"营办|营运|运营|筹建|兴建|建立|开设|创办|开办|兴办|筹办|资助|支持|联合|发起|举办|主办|承办|协办|签署|签约|成立|加入|宣布|获得|捐赠|捐资|捐款|"
+    r"营办|营运|运营|筹建|兴建|用于|建立|我们|他们|你们|自己|开设|创办|开办|兴办|筹办|资助|支持|联合|发起|举办|主办|承办|协办|签署|签约|成立|加入|宣布|获得|捐赠|捐资|捐款|"
     r"委托|携手|通过|包括|其中|以及|来自|作为|担任|代表|表示|认为|指出|介绍|邀请|参与|推动|"
     r"召开|出席|启动|设立|牵头|合作|共同|分别|先后|多家|各地|该|这|此|其|有|予|记者|学者|以|于|"
     r"依托|携带|调动|随着|承接|争取|按照|关于|单靠|继续|发挥|评估|提升|探索|扩大|申请|目前|"
@@ -491,6 +495,19 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
             lead = norm[inner.end() if inner else start : cut.start("word")]
             if len(lead) >= 2 and not _GENERIC_PREFIX.fullmatch(lead):
                 cut = inner
+        elif (
+            cut
+            and cut.group("word") in ("与", "和", "及")
+            and suffix in _UNIT_SUFFIXES
+            and m.start("suffix") > cut.end()
+            and not _ZH_SUFFIX_END.search(norm, start, cut.start("word"))
+        ):
+            # 北京青少年法律援助与研究中心, 国家科学及技术委员会: 与/和/及 inside one name (the part
+            # before it is no name of its own)
+            inner = _BREAKERS.match(norm, start, cut.start("word"))
+            lead = norm[inner.end() if inner else start : cut.start("word")]
+            if len(lead) >= 3 and not _GENERIC_PREFIX.fullmatch(lead):
+                cut = inner
         if cut:
             start = cut.end()
         prefix = norm[start : m.start("suffix")]
@@ -504,7 +521,7 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
             continue  # “乡村儿童之家”项目: a programme named after a kind of organization
         if suffix == "大学":  # 中国人民大学国学院, 南京大学社会学院: a university's school
             unit = _UNIVERSITY_UNIT.match(norm, end)
-            if unit and not _BREAKERS.match(unit.group(0)):
+            if unit and not _BREAKERS.match(re.sub("[与和及]", "", unit.group(0))):
                 end, suffix = unit.end(), unit.group("unit")
         more = _SUFFIX_AFTER.match(norm, end)
         while more:  # 汇丰银行慈善基金, 某某集团公益基金会: a name ending in two typed endings

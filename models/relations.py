@@ -66,7 +66,7 @@ PARTNERSHIP_TRIGGERS = [
     ),
     (
         "co_organize",
-        r"联合主办|共同主办|联合举办|共同举办|协办|承办|主办|co-?host\w*|co-?organi[sz]\w*|"
+        r"联合主办|共同主办|联合举办|共同举办|合办|联办|协办|承办|主办|co-?host\w*|co-?organi[sz]\w*|"
         r"jointly\s+(?:hosted|organi[sz]ed|held)|hosted\s+by",
     ),
     (
@@ -367,8 +367,14 @@ def _list_roles(
     colon = max(norm.rfind("：", start, amount.start), norm.rfind(":", start, amount.start))
     if colon < 0:
         return None
-    item_lo = max([colon] + [norm.rfind(c, colon, amount.start) for c in "；;，,、"])
-    items = [o for o in orgs if item_lo < o.start and o.end <= amount.start]
+    # an item ends at a semicolon ("A, US$120,000; B, US$95,500") or, in a list without
+    # semicolons, at a comma (A 42万元，B 28.5万元)
+    items: list[OrgMention] = []
+    for seps in ("；;", "；;，,、"):
+        item_lo = max([colon] + [norm.rfind(c, colon, amount.start) for c in seps])
+        items = [o for o in orgs if item_lo < o.start and o.end <= amount.start]
+        if len(items) == 1:
+            break
     if len(items) != 1 or not _ITEM_GAP.match(norm[items[-1].end : amount.start]):
         return None  # not one organization and its amount ("A to B, RMB …" reads as a sentence)
     item = items[-1]
@@ -545,9 +551,52 @@ def _decide_funding(
         taken = {o.org_id for o in funders if o is not None}
         if recipient is not None and recipient.org_id in taken:
             recipient = None
+    r = cand.recipient
+    if r is not None and r.org_id not in taken and (recipient is None or r is not recipient):
+        c_lo, c_hi = _clause(norm, cand.lo, cand.hi, cand.amount.start)
+        marked = re.search(
+            r"(?:向|给|予|\bto)\s*(?:the\s+)?[「“『\"]?$", norm[max(0, r.start - 6) : r.start]
+        )
+        if c_lo <= r.start and r.end <= c_hi and marked:
+            recipient = r  # 向X资助480万元: the amount's own clause names the receiver
     if recipient is None and cand.recipient is not None and cand.recipient.org_id not in taken:
         recipient = cand.recipient  # "… to X", 向X: the rules' explicit recipient
     return (funders or [None]), recipient
+
+
+_OPEN_QUOTE = '“「『"'
+_CLOSE_QUOTE = '”」』"'
+_FIRST_PERSON = re.compile(r"我们|我会|本会|\bwe\b|\bour\b", re.I)
+_SAYS = re.compile(r"说|表示|介绍|透露|\bsaid\b|\bsays\b|\btold\b", re.I)
+
+
+def _speaker(norm: str, orgs: list[OrgMention], amount: Amount) -> OrgMention | None:
+    """The organization whose representative speaks the quotation an amount is in, when the
+    quotation speaks of "we" (“我们今年的资助会超过500万元，”X秘书长说; "…we granted …," the head
+    of X said)."""
+    opened = max(norm.rfind(q, 0, amount.start) for q in _OPEN_QUOTE)
+    if opened < 0:
+        return None
+    closes = [i for i in (norm.find(q, amount.end) for q in _CLOSE_QUOTE) if i >= 0]
+    if not closes:
+        return None
+    closed = min(closes)
+    if any(norm.find(q, opened + 1, amount.start) >= 0 for q in "”」』"):
+        return None  # the quotation ended before the amount
+    if not _FIRST_PERSON.search(norm, opened, closed):
+        return None
+    after = norm[closed : closed + 80]
+    line_end = min([i for i in (after.find("。"), after.find("\n")) if i >= 0] or [len(after)])
+    if _SAYS.search(after[:line_end]):
+        named = [o for o in orgs if closed < o.start and o.end <= closed + line_end]
+        if named:
+            return named[0]
+    before = norm[max(0, opened - 40) : opened]
+    if _SAYS.search(before):
+        named = [o for o in orgs if opened - 40 <= o.start and o.end <= opened]
+        if named:
+            return named[-1]
+    return None
 
 
 def _oid(m: OrgMention | None) -> str | None:
@@ -584,6 +633,18 @@ def find_funding(
             if prev.evidence[0] >= cand.block_lo and prev.funder is not None:
                 funders = [f.funder for f in out if f.amount is prev.amount]
                 evidence = (cand.block_lo, cand.hi)
+        if funders == [None] or recipient is None:
+            speaker = _speaker(norm, orgs, cand.amount)
+            if speaker is not None and funders == [None] and recipient is not None:
+                if recipient.org_id == speaker.org_id:
+                    recipient = None  # the speaker of “我们…资助” gives; it does not receive
+            parties = {o.org_id for o in (*funders, recipient) if o is not None}
+            if speaker is not None and speaker.org_id not in parties:
+                if funders == [None]:
+                    funders = [speaker]  # “我们今年资助…”，X秘书长说: X gives
+                else:
+                    recipient = speaker  # “第一笔钱是X给的”，Y的创始人说: Y receives
+                evidence = (min(evidence[0], speaker.start), max(evidence[1], speaker.end))
         amount = cand.amount
         for funder in funders:
             key = (amount.start, _oid(funder), _oid(recipient))

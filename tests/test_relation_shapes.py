@@ -80,6 +80,40 @@ def _records(text: str) -> set[tuple[str | None, float, str | None]]:
             "香港公益金宣佈向「晨星福群會」撥款港幣800萬元，支援長者服務。",
             {("香港公益金", 8e6, "晨星福群會")},
         ),
+        # givers paired with amounts in order
+        (
+            "据悉，华信银行、长河基金会和北方科技有限公司分别向西部助学促进会捐赠500万元、"
+            "300万元和100万元。",
+            {
+                ("华信银行", 5e6, "西部助学促进会"),
+                ("长河基金会", 3e6, "西部助学促进会"),
+                ("北方科技有限公司", 1e6, "西部助学促进会"),
+            },
+        ),
+        # a grant table in English: organization, amount; organization, amount
+        (
+            "Grants paid (2024): Hill Country Literacy Alliance, US$80,000; Delta Youth Trust, "
+            "US$45,000.",
+            {(None, 8e4, "Hill Country Literacy Alliance"), (None, 4.5e4, "Delta Youth Trust")},
+        ),
+        # the speaker of a quotation that says "we"
+        (
+            "“我们今年给县域养老项目的资助会超过300万元，”南岭公益基金会秘书长在采访中说。",
+            {("南岭公益基金会", 3e6, None)},
+        ),
+        # the amount's own clause names the receiver, whatever else the sentence says
+        (
+            "长风慈善基金会宣布，向东方大学国学院资助200万元，同时向江南非遗保护协会捐赠50万元。",
+            {
+                ("长风慈善基金会", 2e6, "东方大学国学院"),
+                ("长风慈善基金会", 5e5, "江南非遗保护协会"),
+            },
+        ),
+        # formal numerals and patacas
+        (
+            "澳門社會工作局撥款澳門幣叁佰伍拾萬元，資助澳門街坊會聯合總會營運長者中心。",
+            {("澳門社會工作局", 3.5e6, "澳門街坊會聯合總會")},
+        ),
     ],
 )
 def test_funding_shapes(text: str, expected: set) -> None:
@@ -122,6 +156,9 @@ def test_anaphora_evidence_reaches_back_to_the_name() -> None:
             "met.",
             ["Taiwan Alzheimer's Disease Association", "Beijing Children's Legal Aid Centre"],
         ),
+        # a school joining two fields with 与, a commission with 及
+        ("中山大学社会学与人类学学院举办讲座。", ["中山大学社会学与人类学学院"]),
+        ("國家科學及技術委員會補助研究。", ["國家科學及技術委員會"]),
         # a university and its institute are one name
         (
             "A grant went to the Tsinghua University Institute for Philanthropy.",
@@ -135,7 +172,13 @@ def test_names_of_more_shapes(text: str, names: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["市中心的活动吸引了很多人。", "这改变了行业格局。", "乡村学校和乡村儿童之家需要支持。"],
+    [
+        "市中心的活动吸引了很多人。",
+        "这改变了行业格局。",
+        "乡村学校和乡村儿童之家需要支持。",
+        "企业与基金会合作。",
+        "高校与社区基金会。",
+    ],
 )
 def test_common_words_with_weak_endings_are_not_names(text: str) -> None:
     assert find_orgs(text) == []
