@@ -28,7 +28,7 @@ lint: $(STAMP)
 
 # Benchmarks (benchmarks/README.md): results in benchmarks/results/*.json.
 # MEMORY_SIZES: corpus sizes of the memory benchmark (the ratio is largest / smallest peak);
-# bench-100k is the acceptance run at 10,000 and 100,000 documents (about half an hour).
+# bench-100k is the acceptance run at 10,000 and 100,000 documents (about 45 minutes).
 MEMORY_SIZES ?= 1000,10000
 FUZZ_INPUTS  ?= 10000
 
