@@ -10,7 +10,7 @@ run killed in between redoes those documents.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,20 +28,20 @@ BATCH_DOCS = 256
 def _release_freed_memory() -> None:
     """Hand memory freed by a batch back to the system (glibc's malloc keeps it in per-thread
     arenas otherwise, and the resident size creeps up with the corpus); no-op elsewhere."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim from the symbols already loaded (no library search, no subprocess)."""
     try:
-        libc = ctypes.CDLL(name) if name else None
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
-_LIBC = _libc()
 MENTION_SPECS = {
     "org_mentions": mentions.ORG_SPEC,
     "concept_mentions": mentions.CONCEPT_SPEC,

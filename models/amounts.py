@@ -55,7 +55,8 @@ _ZH_DIGITS = {
 }
 _ZH_SMALL = {"十": 10, "百": 100, "千": 1000, "拾": 10, "佰": 100, "仟": 1000}
 _ZH_BIG = {"万": 10_000, "亿": 100_000_000}
-_ZH_NUM_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁参肆伍陆柒捌玖拾佰仟"
+_ZH_NUM_START = "".join(_ZH_DIGITS) + "".join(_ZH_SMALL)  # a numeral cannot start with 万/亿
+_ZH_NUM_CHARS = _ZH_NUM_START + "".join(_ZH_BIG)
 
 
 def parse_zh_number(text: str) -> float | None:
@@ -89,8 +90,7 @@ _CUR_BEFORE = (
 )
 _NUM = (
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
-    r"[零〇一二两三四五六七八九十百千壹贰叁参肆伍陆柒捌玖拾佰仟]"
-    r"[零〇一二两三四五六七八九十百千万亿壹贰叁参肆伍陆柒捌玖拾佰仟]*)"
+    rf"[{_ZH_NUM_START}][{_ZH_NUM_CHARS}]*)"
 )
 _UNIT_ZH = r"(?P<more1>余|多)?(?P<unit>万亿|千万|百万|十万|万|亿|千)?"
 _MORE = r"(?P<more>余|多)?"

@@ -385,12 +385,16 @@ def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
 _ZH_SUFFIX_END = re.compile(rf"(?:{_SUFFIX_RX})$")
 
 
+def _zh_suffix_type(suffix: str) -> str:
+    return ZH_SUFFIXES.get(suffix) or ZH_WEAK_SUFFIXES[suffix]
+
+
 def suffix_type(name: str) -> str | None:
     """The type a name's ending implies (基金会 -> foundation, "... University" -> academic)."""
     norm = simplify(name.strip())
     m = _ZH_SUFFIX_END.search(norm)
     if m:
-        found = ZH_SUFFIXES.get(m.group(0)) or ZH_WEAK_SUFFIXES[m.group(0)]
+        found = _zh_suffix_type(m.group(0))
         return None if found == "other" else found
     words = norm.split()
     head = next((w for w in reversed(words) if w in _EN_TYPES), None)
@@ -537,7 +541,7 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
             )
         ):
             continue  # 市中心, 活动中心, 格局: not a name
-        hits.append((start, end, ZH_SUFFIXES.get(suffix) or ZH_WEAK_SUFFIXES[suffix]))
+        hits.append((start, end, _zh_suffix_type(suffix)))
     return hits
 
 
@@ -614,12 +618,12 @@ def _quoted_hits(norm: str) -> list[tuple[int, int, str]]:
             end = _QUOTED_END.search(name)
             if end and len(name) - len(end.group(0)) >= 2:
                 otype = QUOTED_ENDINGS[end.group(0)]
-            elif _QUOTED_KIND_BEFORE.search(norm, 0, m.start()) or _QUOTED_KIND_AFTER.match(
-                norm, m.end()
-            ):
+            elif _QUOTED_KIND_BEFORE.search(
+                norm, max(0, m.start() - 4), m.start()
+            ) or _QUOTED_KIND_AFTER.match(norm, m.end()):
                 otype = "other"
             elif _QUOTED_ORG_END.search(name) and (
-                _QUOTED_ROLE_BEFORE.search(norm, 0, m.start())
+                _QUOTED_ROLE_BEFORE.search(norm, max(0, m.start() - 1), m.start())
                 or _QUOTED_ROLE_AFTER.match(norm, m.end())
             ):
                 otype = "other"
@@ -838,7 +842,7 @@ _LEGAL_FORM = re.compile(r"(?:财团法人|社团法人|社会福利法人)$")
 
 
 def _with_legal_form(text: str, norm: str, m: OrgMention) -> OrgMention:
-    form = _LEGAL_FORM.search(norm, 0, m.start)
+    form = _LEGAL_FORM.search(norm, max(0, m.start - 6), m.start)
     if form is None or not _HAN.search(m.text):
         return m
     return replace(m, text=text[form.start() : m.end], start=form.start())
@@ -856,16 +860,16 @@ _SHORT_NAME = re.compile(
 
 def _short_names(text: str, norm: str, mentions: list[OrgMention]) -> list[OrgMention]:
     defined: dict[str, OrgMention] = {}
-    spans: list[tuple[int, int, OrgMention]] = []
+    spans: list[tuple[int, int]] = []
     for m in mentions:
         got = _SHORT_NAME.match(norm, m.end)
-        if got and not any(d.start == m.start for d in defined.values()):
+        if got:
             defined[got.group(1)] = m
-            spans.append((got.start(1), got.end(1), m))
+            spans.append(got.span(1))
     if not defined:
         return mentions
     # the definition itself (（以下简称“中扶贫”）) restates the name just given: no mention
-    taken = [(m.start, m.end) for m in mentions] + [(a, b) for a, b, _ in spans]
+    taken = [(m.start, m.end) for m in mentions] + spans
     for short, full in defined.items():
         for hit in re.finditer(re.escape(short), norm):
             a, b = hit.start(), hit.end()

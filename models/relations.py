@@ -215,10 +215,21 @@ _FROM = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
 _PRONOUN = re.compile(r"^\s*(?:向|给|为)?\s*(?:其|该|它们|他们)")
 
 
+# What marks an organization as the one receiving: 向X, 给X, 支付X, "to (the) X", or 向/给/予
+# a few words before it (向四川甘孜的“雪域援行”).
+_RECEIVER_MARK = re.compile(
+    r"(?:(?:向|给|为|支付|to)\s*(?:the\s+)?|[向给予][^，,。；;向给为与和]{1,8})$", re.I
+)
+
+
+def _marked_receiver(norm: str, lo: int, o: OrgMention) -> bool:
+    return _RECEIVER_MARK.search(norm, max(lo, o.start - 9), o.start) is not None
+
+
 def _first_recipient(norm: str, after: list[OrgMention], start: int) -> OrgMention | None:
     """The first organization after `start` that the text marks as receiving (向/给/to) or that
     follows the verb directly (资助晨光社区发展中心)."""
-    for o in after:
+    for o in (o for o in after if o.start >= start):
         gap = norm[start : o.start]
         if (
             _TO_GAP.match(gap)
@@ -227,6 +238,16 @@ def _first_recipient(norm: str, after: list[OrgMention], start: int) -> OrgMenti
         ):
             return o
     return None
+
+
+def _receiver(
+    norm: str, after: list[OrgMention], trig: re.Match[str], amount: Amount
+) -> OrgMention | None:
+    """The receiving organization after the trigger: first the one the amount leads to
+    ("RMB 1.8 million to X"), else one right after the trigger (资助X300万元)."""
+    return _first_recipient(norm, after, max(trig.end(), amount.end)) or _first_recipient(
+        norm, after, trig.end()
+    )
 
 
 def _roles(
@@ -281,17 +302,13 @@ def _roles(
     funder = None
     recipient = None
     for o in reversed(before):
-        if re.search(
-            r"(?:(?:向|给|为|支付|to)\s*(?:the\s+)?|[向给予][^，,。；;向给为与和]{1,8})$",
-            norm[max(lo, o.start - 9) : o.start],
-            re.I,
-        ):
+        if _marked_receiver(norm, lo, o):
             recipient = recipient or o
         else:
             funder = o
             break
     if funder is None:
-        return [None], recipient or _first_recipient(norm, after, max(trig.end(), amount.end))
+        return [None], recipient or _receiver(norm, after, trig, amount)
     group = _group(orgs, norm, funder)
     partners = []
     if len(group) > 1 and _PARTNER.search(norm, group[0].end, trig.start()):
@@ -299,9 +316,7 @@ def _roles(
         partners = group[1:]
         group = group[:1]
     if recipient is None:
-        recipient = _first_recipient(norm, after, max(trig.end(), amount.end)) or _first_recipient(
-            norm, after, trig.end()
-        )
+        recipient = _receiver(norm, after, trig, amount)
     if (
         recipient is None
         and partners
@@ -469,7 +484,7 @@ def funding_candidates(
             kind = None
             if listed is not None:
                 funders, recipient, kind = [listed[0][0]], listed[1], listed[2]
-                negative = False
+                negative = hard_negative = False
             elif trig is not None:
                 funders, recipient = _roles(norm, s_orgs, trig, amount, lo)
                 if each:  # A、B和C分别捐赠X、Y和Z: the i-th giver gives the i-th amount
@@ -507,7 +522,7 @@ def _decide_funding(
         return None if cand.negative else (cand.funders, cand.recipient)
     if cand.trigger is None:
         return None
-    if cand.negative and cand.hard_negative:
+    if cand.hard_negative:
         return None  # a budget, spending, fundraising, price or salary cue in the clause
     p_fund = model.funding_proba(norm, cand, s_orgs)
     if p_fund < (t.drop_amount if cand.rules_accept else t.add_amount):
@@ -554,10 +569,7 @@ def _decide_funding(
     r = cand.recipient
     if r is not None and r.org_id not in taken and (recipient is None or r is not recipient):
         c_lo, c_hi = _clause(norm, cand.lo, cand.hi, cand.amount.start)
-        marked = re.search(
-            r"(?:向|给|予|\bto)\s*(?:the\s+)?[「“『\"]?$", norm[max(0, r.start - 6) : r.start]
-        )
-        if c_lo <= r.start and r.end <= c_hi and marked:
+        if c_lo <= r.start and r.end <= c_hi and _marked_receiver(norm, c_lo, r):
             recipient = r  # 向X资助480万元: the amount's own clause names the receiver
     if recipient is None and cand.recipient is not None and cand.recipient.org_id not in taken:
         recipient = cand.recipient  # "… to X", 向X: the rules' explicit recipient
