@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -201,6 +201,7 @@ def find_amounts(text: str) -> list[Amount]:
     finite values (0元 is no money, and a 400-digit number is no amount)."""
     norm = simplify(text)
     found: list[Amount] = []
+    bare: set[int] = set()  # amounts whose only currency word is 元 or 块
     for rx in (ZH_AMOUNT, ZH_AMOUNT_PREFIXED):
         for m in rx.finditer(norm):
             value = _number(m.group("num"))
@@ -219,6 +220,8 @@ def find_amounts(text: str) -> list[Amount]:
             start = m.start("approx") if m.group("approx") else m.start()
             start += len(norm[start : m.end()]) - len(norm[start : m.end()].lstrip())
             approx = m.group("approx") or m.group("more") or m.group("more1")
+            if not m.group("cur1") and not m.groupdict().get("rmb") and cur2 in ("元", "块"):
+                bare.add(start)
             found.append(
                 Amount(start, m.end(), text[start : m.end()], value, currency, bool(approx))
             )
@@ -249,8 +252,20 @@ def find_amounts(text: str) -> list[Amount]:
     kept: list[Amount] = []
     for amount in found:
         if not kept or amount.start >= kept[-1].end:
+            prev = kept[-1] if kept else None
+            if (
+                prev is not None
+                and amount.start in bare
+                and prev.currency != amount.currency
+                and _JOINED.fullmatch(norm, prev.end, amount.start)
+            ):
+                # 澳門幣500萬元及300萬元: the second amount is in the first one's currency
+                amount = replace(amount, currency=prev.currency)
             kept.append(amount)
     return kept
+
+
+_JOINED = re.compile(r"\s*(?:及|和|与|、|，|,|或|至|到|和|以及|and|or|to|-|～|~)\s*", re.I)
 
 
 @functools.cache

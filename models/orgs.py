@@ -180,12 +180,18 @@ _SUFFIX_AFTER = re.compile(
             reverse=True,
         )
     )
+    + r"|(?<=会)[总分]会(?![长议计])"  # 红十字会总会, 协会分会 (not 总会长)
 )
 _WEAK_PREFIX = re.compile(
     r".*(?:[省市县州镇]|(?<![社园小地山灾城郊景片辖])区|自治区|特区|香港|澳门|台湾|"
     r"教育|卫生|健康|体育|文化|旅游|农业|林业|水利|商务|交通|财政|税务|审计|统计|民政|环境|"
     r"生态|资源|保障|福利|事务|家庭|应急|医保|发展|服务|研究|促进|控制|保护|支持|救助|援助|"
     r"培训|指导|交流|工作|推广|康复|关爱|照护)$"
+)
+_PLACE_PREFIX = re.compile(
+    r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
+    r"湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门)"
+    r"(?:省|市|自治区|特别行政区)?"
 )
 # A 中心 whose name starts with a province-level place (甘肃明日阅读推广中心) is a name too.
 _PROVINCE_START = re.compile(
@@ -216,7 +222,8 @@ _EN_HEAD = (
     r"Commission|Ministry|Office|Agency|Incubator|Forum|College|School|Bank|Capital|"
     r"Technology|Technologies|Logistics|Holdings|Ventures|Sports|Media|Cooperative|Volunteers|"
     r"Settlement|Home|Mission|Hospital|Library|Museum|Club|Committee|Department|Partners|"
-    r"Stiftung"
+    r"Stiftung|(?<=Community )Services?|(?<=Social )Services?|(?<=Family )Services?|"
+    r"(?<=Christian )Services?|(?<=Youth )Services?|(?<=Welfare )Services?"
 )
 _EN_RULE = re.compile(
     rf"\b(?:(?:[A-Z][A-Za-z&'.-]+|of|for|and|the)[ \t]+){{0,6}}(?:{_EN_HEAD})"
@@ -261,6 +268,8 @@ _EN_TYPES = {
     "Cooperative": "ngo",
     "Volunteers": "ngo",
     "Settlement": "ngo",
+    "Service": "ngo",
+    "Services": "ngo",
     "Home": "ngo",
     "Mission": "ngo",
     "Hospital": "other",
@@ -548,7 +557,10 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
 # A quoted Chinese name (「雲帆科技」) counts as an organization when it ends in a word that
 # names a kind of organization only loosely (too loose for unquoted text); quoted programme
 # names (「乡村阅读计划」) do not.
-_QUOTED = re.compile(r"[「“『\"]([\u4e00-\u9fffA-Za-z0-9·]{2,14})[」”』\"]")
+_QUOTED = re.compile(
+    r"[「“『\"]([\u4e00-\u9fffA-Za-z0-9·]{2,14}|[A-Za-z0-9][A-Za-z0-9&.]*(?: [A-Za-z0-9&.]+){1,3})"
+    r"[」”』\"]"
+)
 QUOTED_ENDINGS: dict[str, str] = {
     **{
         w: "business"
@@ -597,7 +609,8 @@ _QUOTED_END = re.compile("(?:" + "|".join(sorted(QUOTED_ENDINGS, key=len, revers
 # organization before it (社企“益路到家”, 机构「创效资本」) or after it (“雪域援行”救援队), or a
 # party's place in a giving or partnering phrase (向「聖雅各福群會」撥款, 「樂施會」簽署).
 _QUOTED_KIND_BEFORE = re.compile(
-    r"(?:社会企业|社企|机构|组织|团体|团队|公益伙伴|合作伙伴|伙伴|平台|企业|公司|品牌方|社团)$"
+    r"(?:社会企业|社企|机构|组织|团体|团队|公益伙伴|合作伙伴|伙伴|平台|企业|公司|品牌方|社团|"
+    r"创投基金|投资基金|影响力基金)$"
 )
 _QUOTED_KIND_AFTER = re.compile(r"(?:救援队|志愿队|服务队|团队|志愿者团队|公益团队|机构|组织)")
 _QUOTED_ROLE_BEFORE = re.compile(r"(?:向|与|和|同|由|获|予|给|及|、)$")
@@ -801,8 +814,21 @@ def find_orgs(
         taken[start:end] = b"\x01" * (end - start)
     en_hits = _refine_en_hits(norm, _en_rule_hits(norm), spans)
     for start, end, otype in [*_zh_rule_hits(norm), *_quoted_hits(norm), *en_hits]:
+        known = next((m for m in mentions if m.end == end and start < m.start), None)
+        if known is not None and not any(taken[start : known.start]):
+            if _PLACE_PREFIX.fullmatch(norm, start, known.start):
+                # 广东 + 国强公益基金会: the known organization, written with its place
+                mentions[mentions.index(known)] = replace(known, text=text[start:end], start=start)
+                taken[start:end] = b"\x01" * (end - start)
+            continue
         inside = [m for m in mentions if start <= m.start and m.end < end]
         if inside and any(taken[start : inside[0].start]):
+            continue
+        if len(inside) == 1 and inside[0].start == start and norm[inside[0].end : end] == "总会":
+            # 中華民國紅十字會 + 總會: the known organization's head office, the same body
+            known = inside[0]
+            mentions[mentions.index(known)] = replace(known, text=text[start:end], end=end)
+            taken[start:end] = b"\x01" * (end - start)
             continue
         if inside and not any(taken[inside[-1].end : end]):
             # 美团公益基金会, "Tsinghua University Institute for Philanthropy": a known name
@@ -832,9 +858,195 @@ def find_orgs(
         mentions.append(_rule_mention(text, norm, start, end, "other", gaz, "model"))
         taken[start:end] = b"\x01" * (end - start)
     mentions.sort(key=lambda m: m.start)
+    mentions = _slot_names(text, norm, mentions, gaz)
     mentions = _merge_adjacent(text, norm, mentions, gaz)
-    mentions = [_with_legal_form(text, norm, m) for m in mentions]
+    mentions = [
+        _with_country(text, norm, _with_legal_form(text, norm, m))
+        for m in mentions
+        if norm[m.start - 1 : m.start] != "#"
+    ]
     return _short_names(text, norm, mentions)
+
+
+# A company's or an international body's office in one country or territory is written with its
+# name: 台灣微軟, "Starbucks China", "UNICEF China". The mention keeps the organization's id.
+_COUNTRY_BEFORE = re.compile(r"(?:中国|台湾|香港|澳门)$")
+_COUNTRY_AFTER = re.compile(r" (?:China|Hong Kong|Taiwan|Macau|Macao)\b(?! [A-Z])")
+
+
+def _with_country(text: str, norm: str, m: OrgMention) -> OrgMention:
+    if m.method != "gazetteer" or m.type not in ("business", "international"):
+        return m
+    if _HAN.search(m.text):
+        place = _COUNTRY_BEFORE.search(norm, max(0, m.start - 2), m.start)
+        if place and not _HAN.search(norm[place.start() - 1 : place.start()] or "x"):
+            return replace(m, text=text[place.start() : m.end], start=place.start())
+        return m
+    place = _COUNTRY_AFTER.match(norm, m.end)
+    if place:
+        return replace(m, text=text[m.start : place.end()], end=place.end())
+    return m
+
+
+# Names with no typed ending (极光汽车, 汇丰中国, HSBC, Canfei) are read where the sentence leaves
+# no other reading: the giver's place in "X向<organization>捐赠…" (four to ten characters, so
+# not a person's name), the receiver's in "获得X3000万元投资" when X ends like a fund or firm,
+# and in English after a kind of organization ("social enterprise Canfei"), before "and the
+# <organization> each contributed", or as a capitalised name right before a giving verb and
+# an amount ("HSBC donated $2 million").
+_GIVE_ZH = r"(?:捐|资助|拨|注资|投资|赞助|出资|补助|配捐|领投|跟投)"
+_SLOT_ZH_GIVER = re.compile(
+    r"(?:^|(?<=[。！？；，、\s：:”」』]))(?P<name>[\u4e00-\u9fffA-Za-z]{4,10}?)"
+    r"(?:宣布|今年|近日|日前|再次|再度|已经|已|也|还|将|共|先后|累计|首期|每年)*"
+    r"(?P<to>向)"
+)
+_SLOT_ZH_GETTER = re.compile(
+    r"(?:^|(?<=[。！？；，、\s：:”」』]))(?P<name>[\u4e00-\u9fffA-Za-z]{3,10}?)"
+    r"(?:今年|去年|近日|日前|再次|再度|已经|已|也|还|先后|共|累计|首次|本月|上月)*"
+    r"(?P<to>获得|获|接受|收到)"
+)
+# Common surnames: a three-character run starting with one is likelier a person (王建国获…).
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤"
+)
+_SLOT_ZH_TAKER = re.compile(
+    r"获得?(?P<name>[\u4e00-\u9fff]{2,14}?(?:基金|资本|投资|创投))(?=[约逾近超过]*[0-9一二三四五六七八九十百千])"
+)
+_PERSONAL = re.compile(
+    r"董事长|总裁|总经理|先生|女士|主席|创始人|校友|夫妇|家族|教授|老师|书记|市长|局长|院长|"
+    r"理事长|秘书长|会长|网友|市民|居民|村民|志愿者|爱心人士|明星|艺人"
+)
+# Items of a grant or donor list: a name right before its amount, after the list's header
+# (本會於年內撥出下列資助——A港幣150萬元、B港幣88萬元; "Grants approved: A, US$420,000; B, …").
+_LIST_HEAD = re.compile(
+    r"(?:资助|拨款|拨付|拨出|捐款者|捐赠者|捐赠名单|捐款名单|下列|如下|以下|"
+    r"grants?\b|grantees|donors|recipients|awarded)[^。；;！？]{0,30}?(?:[：:]|——)",
+    re.I,
+)
+_LIST_ITEM_ZH = re.compile(
+    r"(?<=[：:、；;，,—])\s*(?P<name>[\u4e00-\u9fff]{3,15}?)\s*"
+    r"(?:港币|新台币|人民币|澳门币|美元)?\s*[0-9][0-9,.]*\s*(?:万|亿)?(?:元|港元)"
+)
+_LIST_ITEM_EN = re.compile(
+    r"(?<=[:;]\s)(?P<name>[A-Z][\w&'’-]*(?: (?:[A-Z][\w&'’-]*|of|for|and|&))*)"
+    r",?\s*(?:—\s*)?(?:US\$|HK\$|RMB|\$|€|£|¥)\s*\d"
+)
+_NOT_LIST_ITEM = re.compile(
+    r"预算|支出|收入|总额|合计|共计|总计|累计|其中|全年|年度|金额|款|资金|经费|费用|资助|拨|"
+    r"项目|计划|合同|首期|二期|每年|平均"
+)
+_ITEM_VERB = re.compile(r"(?:捐赠|捐款|捐资|捐出|资助|拨付|拨款|出资|赞助|配捐|注资|投资)$")
+_SLOT_ZH_NOT = re.compile(r"^(?:该|本|其|这|我|他|她|它|此|每|各|不少|多家|一些|部分|许多)")
+_EN_WORD = r"[A-Z][A-Za-z0-9&'’-]*(?:\.[A-Za-z0-9]+)*"
+_EN_NAME = rf"{_EN_WORD}(?: (?:{_EN_WORD}|of|for|and|&))*"
+_SLOT_EN = [
+    re.compile(
+        rf"\b(?:social enterprise|social venture|start-?up|nonprofit|non-profit|NGO|charity|"
+        rf"grantee|impact investor|investor|grassroots group)\s+(?P<name>{_EN_NAME})"
+    ),
+    re.compile(
+        rf"(?:^|(?<=[.;:!?]\s)|(?<=\n))(?P<both>{_EN_NAME}) and (?:the )?(?=[A-Z])"
+        rf"[^.;]{{0,80}}?\b(?:each |jointly |together )?(?:contributed|donated|gave|granted|"
+        rf"pledged|awarded|committed|invested)\b"
+    ),
+    # a capitalised name opening a sentence or clause, or after a lower-case word ("how much
+    # Ford granted"), right before a giving verb
+    re.compile(
+        rf"(?:^|(?<=[.;:!?,]\s)|(?<=\n)|(?<=[a-z] ))(?P<name>{_EN_NAME}) "
+        rf"(?:has |have |had |will |also |then |later )?"
+        rf"(?:contributed|donated|gave|granted|pledged|awarded|committed|invested)\b"
+        rf"(?=\s+(?:an? |another |a further |more than |nearly |about |over |to |a total of )?"
+        rf"(?:US\$|HK\$|RMB|\$|€|£|¥|\d|to\b|the\b))"
+    ),
+    re.compile(
+        r"\b(?:grants?|donation|gift|investment|funding|million|billion|\d)\s+(?:grant\s+)?"
+        r"(?:to|from|for)\s+(?P<name>[A-Z][A-Z0-9&]{2,7})\b"
+    ),
+]
+_SLOT_EN_NOT = frozenset(
+    "The A An It Its They We He She This That These Those Donors Residents Volunteers "
+    "Parents Companies Alumni Individuals Members Officials Investors Funders Grants "
+    "Last In On At For By With Since During After Before Over Under Each Both All Some "
+    "USD RMB HKD CNY TWD EUR GBP NGO NGOs CEO GDP HIV AIDS COVID ESG SDG SDGs UN PPP "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April "
+    "May June July August September October November December".split()
+)
+
+
+def _slot_names(
+    text: str, norm: str, mentions: list[OrgMention], gaz: Gazetteer
+) -> list[OrgMention]:
+    taken = bytearray(len(norm))
+    for m in mentions:
+        taken[m.start : m.end] = b"\x01" * (m.end - m.start)
+    starts = {m.start: m for m in mentions}
+    found: list[tuple[int, int, str]] = []
+    if _HAN.search(norm):
+        for hit in _SLOT_ZH_GIVER.finditer(norm):
+            after = starts.get(hit.end("to"))
+            if after is None or not re.search(_GIVE_ZH, norm[after.end : after.end + 25]):
+                continue
+            found.append((hit.start("name"), hit.end("name"), "other"))
+        for hit in _SLOT_ZH_GETTER.finditer(norm):
+            after = starts.get(hit.end("to"))
+            if after is None or not re.search(_GIVE_ZH, norm[after.end : after.end + 25]):
+                continue
+            name = hit.group("name")
+            if len(name) == 3 and name[0] in _SURNAMES:
+                continue
+            found.append((hit.start("name"), hit.end("name"), "other"))
+        for hit in _SLOT_ZH_TAKER.finditer(norm):
+            found.append((hit.start("name"), hit.end("name"), "other"))
+    for head in _LIST_HEAD.finditer(norm):
+        end_of = min(
+            [i for i in (norm.find(c, head.end()) for c in "。！？\n") if i >= 0] or [len(norm)]
+        )
+        for rx in (_LIST_ITEM_ZH, _LIST_ITEM_EN):
+            for hit in rx.finditer(norm, head.end() - 2, end_of):
+                name_end = hit.end("name")
+                verb = _ITEM_VERB.search(hit.group("name"))
+                if verb:  # 国药控股捐赠80万元: the name before the verb
+                    name_end = hit.start("name") + verb.start()
+                name = norm[hit.start("name") : name_end]
+                if len(name) >= 3 and not _NOT_LIST_ITEM.search(name):
+                    found.append((hit.start("name"), name_end, "item"))
+    if re.search(r"[A-Za-z]{3}", norm):
+        for rx in _SLOT_EN:
+            for hit in rx.finditer(norm):
+                group = "both" if "both" in rx.groupindex else "name"
+                found.append((hit.start(group), hit.end(group), group))
+    added = False
+    for start, end, otype in found:
+        name = norm[start:end]
+        if any(taken[start:end]):
+            continue
+        if otype == "item":  # a list item: its place in the list says it is a name
+            otype = "other"
+        elif _HAN.search(name):
+            if (
+                _SLOT_ZH_NOT.match(name)
+                # kinds of organization (社企) may be part of a brand (社企流)
+                or _BREAKERS.match(re.sub(r"社企|社会企业|企业", "", name))
+                or _PERSONAL.search(name)
+                or _generic_zh_name(name)
+            ):
+                continue
+        else:
+            name = re.sub(r"(?: (?:of|for|and|&))+$", "", name)
+            end = start + len(name)
+            words = name.split()
+            if words[0] in _SLOT_EN_NOT or (
+                # "Donors gave": a plural; but "Gates and Bloomberg Philanthropies each gave"
+                otype != "both" and len(words) == 1 and name.endswith("s") and not name.isupper()
+            ):
+                continue
+            otype = "other"
+        mentions.append(_rule_mention(text, norm, start, end, otype, gaz, "slot"))
+        taken[start:end] = b"\x01" * (end - start)
+        added = True
+    return sorted(mentions, key=lambda m: m.start) if added else mentions
 
 
 # 財團法人台灣世界展望會: Taiwan's legal-form prefix is part of the name as written.

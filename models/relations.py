@@ -12,7 +12,7 @@ pair of the organizations taking part. Direction from the organizations' sectors
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -22,34 +22,50 @@ from models.relation_model import DEFAULT, load_model
 from models.textutil import sentences, simplify
 
 FUNDING_TRIGGERS = [
-    ("donation", r"捐赠|捐款|捐资|捐出|捐助|捐给|捐献|donat\w*|gave|gift"),
+    (
+        "donation",
+        r"捐赠|捐款|捐资|捐出|捐助|捐给|捐献|捐(?=了|[0-9一二两三四五六七八九十百千万])|"
+        r"donat\w*|gave|\bgive[ns]?\b|gift",
+    ),
     (
         "grant",
-        r"资助|补助|拨款|拨付|拨出|出资|划拨|提供了?\S{0,6}资金|配捐|支持资金|资金支持|赠款|"
-        r"grant\w*|award\w*|fund(?:ed|ing|s)?\b|committed|pledged|provid\w*|allocat\w*|"
-        r"contribut\w*",
+        r"资助|补助|拨款|拨付|拨出|出资|划拨|提供了?\S{0,6}资金|配捐|支持资金|资金支持|赠款|投入|支付|"
+        r"由[^，,。；;]{2,30}?提供|融资|"
+        r"grant\w*|award\w*|fund(?:ed|ing)\b|"
+        r"(?:(?<=\bto )|(?<=\bwill )|(?<=\balso )|(?<=\band )|(?<=\bhelp ))fund\b|"
+        r"funds\b(?=\s+(?:the|a|an|[A-Z]))|committed|pledged|provid\w*|allocat\w*|"
+        r"(?:received|receives|receiving|secured|won)(?=[^.;]{0,60}?\bfrom\b)|"
+        r"contribut\w*|\bpa(?:id|ys|ying)\b",
     ),
-    ("investment", r"注资|投资|领投|跟投|invest(?:ed|s|ing|ments?)?\b|put\s+[^.;]{1,30}?\s+into\b"),
+    (
+        "investment",
+        # not the noun compounds that name an investor (投资机构, "investment fund")
+        r"注资|投资(?!机构|基金|公司|人|者|方|集团|管理|平台)|领投|跟投|"
+        r"invest(?:ed|s|ing|ments?)?\b(?!\s+(?:fund|firm|arm|company|manager|vehicle))|"
+        r"put\s+[^.;]{1,30}?\s+into\b",
+    ),
     ("sponsorship", r"赞助|冠名|sponsor\w*"),
 ]
 _TRIGGER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in FUNDING_TRIGGERS), re.I)
 _NEGATIVE = re.compile(
-    r"预算|支出|总额|筹集|募集|募得|筹得|筹款|计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
+    r"预算|支出|总额|筹集|募集|募得|筹得|筹款|(?<![」”』])计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
     r"规模|总资产|净资产|收入|营收|成本|花费|合计|共计|总计|累计|"
     r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|worth|assets|"
     r"cost|expenditure|income|target|endowment|原始基金|注册资金|注册资本|总投资|投资总额|"
-    r"\btotals\b|combined",
+    r"\btotals\b|combined|总投入|需要|还需|需新增|估算|缺口|\bneeds?\b|estimat\w*",
     re.I,
 )
 # Money asked for and not given: no funding in that sentence, whatever else it says.
 _VETO = re.compile(
     r"applied\s+for|turned\s+down|was\s+rejected|were\s+rejected|未获批|未获|未能获得|没有获得|"
-    r"落选|被拒",
+    r"落选|被拒|拒绝|婉拒|declined|funding\s+request|grant\s+request|requested",
     re.I,
 )
-_SOFT_TOTAL = re.compile(r"总额|合计|共计|总计|累计|totals?|combined", re.I)
+_SOFT_TOTAL = re.compile(r"总额|合计|共计|总计|累计")
 _CLAUSE = re.compile(r"[，,；;：:]")
-_PASSIVE = re.compile(r"获得|获|接受|收到|得到|received|receives|receiving|won|secured", re.I)
+_PASSIVE = re.compile(
+    r"获得|获(?!胜|悉)|接受|接收|收到|得到|received|receives|receiving|won|secured", re.I
+)
 _BY = re.compile(r"由|来自|from|by", re.I)
 _TO = re.compile(r"(?:向|给|为|对|予|to|for|into)\s*$", re.I)
 _JOIN = re.compile(
@@ -131,6 +147,16 @@ _ANAPHORS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"该校|该大学|\b[Tt]he university\b"), lambda o: o.type == "academic"),
     (re.compile(r"(?<=[向为给予])其"), lambda o: True),  # 与Y签约，并向其拨付: Y
     (re.compile(r"后者|\b[Tt]he latter\b"), lambda o: True),
+    (re.compile(r"前者|\b[Tt]he former\b"), lambda o: True),
+    # a sentence opening with "It" and a giving or partnering verb: the organization before
+    (
+        re.compile(
+            r"(?:(?<=[.!?]\s)|^)It(?= (?:has |had |also |then |later |will |would )?"
+            r"(?:awarded|granted|donated|gave|pledged|committed|contributed|invested|provided|"
+            r"signed|joined|funded|sponsored|allocated)\b)"
+        ),
+        lambda o: True,
+    ),
     # a sentence or clause opening with 其 (X成立于2015年。今年3月，其向Y资助…): X
     (re.compile(r"(?<=[。；，,])(?:[^，,。；]{0,8}，)?其(?=[向与将已在于把])"), lambda o: True),
 ]
@@ -148,7 +174,11 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                 continue  # part of a name
             floor = max(m.start() - ANAPHORA_WINDOW, norm.rfind("\n\n", 0, m.start()) + 1)
             earlier = [o for o in orgs if floor <= o.start and o.end <= m.start() and fits(o)]
-            if m.group(0) in ("后者", "the latter", "The latter"):
+            if m.group(0) in ("前者", "the former", "The former"):
+                # the former of the two named before: the one before the latest
+                latest = earlier[-1].org_id if earlier else None
+                earlier = [o for o in earlier if o.org_id != latest]
+            elif m.group(0) in ("后者", "the latter", "The latter"):
                 # the latter of two: not the sentence's own subject (A…向后者: not A)
                 lo = max((a for a, _ in sentences(norm) if a <= m.start()), default=0)
                 subject = next((o for o in orgs if lo <= o.start < m.start()), None)
@@ -168,8 +198,35 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                         ant.start,
                     )
                 )
+    owner = _owner(norm, orgs)
+    if owner is not None:
+        for m in _FIRST_PERSON_PARTY.finditer(norm):
+            if any(o.start < m.end() and m.start() < o.end for o in orgs):
+                continue
+            out.append(
+                replace(owner, start=m.start(), end=m.end(), method="anaphora", ref=owner.start)
+            )
     out.sort(key=lambda o: o.start)
     return out
+
+
+# The organization whose text it is, named in a title (X年报：, "X, Annual Report 2024.") or in a
+# signature at the end (——X): "we" and 本会 in its text are that organization.
+_TITLE = re.compile(r"\s*(?:年报|年度报告|annual report|,\s*annual report)", re.I)
+_SIGNATURE = re.compile(r"[—-]{1,2}\s*$")
+_FIRST_PERSON_PARTY = re.compile(r"我们|我会|本会|本基金会|本机构|\b[Ww]e\b|\bus\b")
+
+
+def _owner(norm: str, orgs: list[OrgMention]) -> OrgMention | None:
+    if not orgs:
+        return None
+    first, last = orgs[0], orgs[-1]
+    if first.start <= 2 and _TITLE.match(norm, first.end):
+        return first
+    tail = norm[last.end :].strip(" 。.!！\n")
+    if not tail and _SIGNATURE.search(norm, max(0, last.start - 4), last.start):
+        return last
+    return None
 
 
 def _evidence(lo: int, hi: int, *parties: OrgMention | None) -> tuple[int, int]:
@@ -250,20 +307,52 @@ def _receiver(
     )
 
 
+_BOTH = re.compile(r"双方|两家|二者|两者|\bboth\b|the two", re.I)
+
+
+def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool:
+    """Organizations listed together that partner before the giving (X与Y签署协议，向其捐赠):
+    the first gives, unless the text then says both give (双方各出资, "both pledged")."""
+    if len(group) < 2:
+        return False
+    signed = _PARTNER.search(norm, group[0].end, trig_at)
+    return signed is not None and not _BOTH.search(norm, signed.end(), trig_at)
+
+
 def _roles(
     norm: str, orgs: list[OrgMention], trig: re.Match[str], amount: Amount, lo: int
 ) -> tuple[list[OrgMention | None], OrgMention | None]:
+    if trig.group(0).startswith("由"):  # 由X提供: X gives
+        inside = [o for o in orgs if trig.start() <= o.start and o.end <= trig.end()]
+        if inside:
+            after = [o for o in orgs if o.start >= trig.end()]
+            return [inside[0]], _receiver(norm, after, trig, amount)
     before = [o for o in orgs if o.end <= trig.start()]
     after = [o for o in orgs if o.start >= trig.end()]
     passive = _PASSIVE.search(norm, lo, trig.start())
     if passive and any(o.end <= passive.start() for o in orgs):
         # Y获得X…资助 / Y接受X捐赠 / Y received … from X
-        recipient = [o for o in orgs if o.end <= passive.start()][-1]
         funders = [o for o in orgs if passive.end() <= o.start and o.end <= trig.start()]
         frm = re.search(r"\bfrom\b", norm[passive.end() :], re.I)
         if frm:
             funders = [o for o in orgs if o.start >= passive.end() + frm.end()][:1] or funders
-        return ([funders[0]] if funders else [None]), recipient
+        giver = funders[0] if funders else None
+        takers = [o for o in orgs if o.end <= passive.start()]
+        # the receiver is the subject, not a partner named with 与 (A与B续签协议，并接受B捐赠)
+        recipient = next(
+            (
+                o
+                for o in reversed(takers)
+                if (giver is None or o.org_id != giver.org_id)
+                and not re.search(
+                    r"(?:与|和|同|跟|with)\s*(?:the\s+)?$",
+                    norm[max(lo, o.start - 6) : o.start],
+                    re.I,
+                )
+            ),
+            takers[-1],
+        )
+        return [giver], recipient
     source = next(
         (
             o
@@ -311,7 +400,7 @@ def _roles(
         return [None], recipient or _receiver(norm, after, trig, amount)
     group = _group(orgs, norm, funder)
     partners = []
-    if len(group) > 1 and _PARTNER.search(norm, group[0].end, trig.start()):
+    if _partners_not_both(norm, group, trig.start()):
         # X与Y签署协议，向其捐赠… : X gives, Y is the partner that receives
         partners = group[1:]
         group = group[:1]
@@ -338,7 +427,7 @@ _DONOR_LABEL = re.compile(
     re.I,
 )
 _GRANTEE_LABEL = re.compile(
-    r"(?:受赠方|受赠人|受赠单位|受助方|受资助方|资助对象|受益方|受助机构|获资助机构|"
+    r"(?:受赠方|受赠人|受赠单位|受助方|受资助方|资助对象|受益方|受助机构|获资助机构|受款单位|受款方|"
     r"grantees?|recipients?)\s*$",
     re.I,
 )
@@ -359,8 +448,11 @@ def _list_roles(
     block_lo: int,
     lo: int,
     hi: int,
+    owner: OrgMention | None = None,
 ) -> tuple[list[OrgMention | None], OrgMention | None, str] | None:
-    """(funders, recipient, kind) when `amount` is an item of a disclosure list, else None."""
+    """(funders, recipient, kind) when `amount` is an item of a disclosure list, else None.
+    `owner`: the organization whose text it is (see `_owner`), the giver of a list of grants
+    that names none."""
     start = min(block_lo, lo)
     # labelled fields: 捐赠方：X；受赠方：Y；金额：Z (the fields since the previous amount)
     since = max([start] + [a.end for a in amounts if a.end <= amount.start])
@@ -379,8 +471,12 @@ def _list_roles(
                     giver = giver or o
     if giver or taker:
         return [giver], taker, "donation"
-    colon = max(norm.rfind("：", start, amount.start), norm.rfind(":", start, amount.start))
-    if colon < 0:
+    colon = max(
+        norm.rfind("：", start, amount.start),
+        norm.rfind(":", start, amount.start),
+        norm.rfind("——", start, amount.start) + 1,
+    )
+    if colon <= 0:
         return None
     # an item ends at a semicolon ("A, US$120,000; B, US$95,500") or, in a list without
     # semicolons, at a comma (A 42万元，B 28.5万元)
@@ -395,6 +491,8 @@ def _list_roles(
     item = items[-1]
     header = norm[start:colon]
     named = [o for o in orgs if start <= o.start and o.end <= colon]
+    if not named and owner is not None:
+        named = [owner]  # "X, Annual Report 2024. Grants approved: …": X gives
     if _DONOR_HEADER.search(header):
         return [item], (named[-1] if named else None), "donation"
     if _GRANTEE_HEADER.search(header):
@@ -427,7 +525,12 @@ class FundingCandidate:
 
     @property
     def rules_accept(self) -> bool:
-        return (self.trigger is not None or self.listed is not None) and not self.negative
+        if self.trigger is None and self.listed is None:
+            return False
+        if self.hard_negative:
+            return False
+        # a total (累计资助, 共计) counts when the sentence names who gives or who receives
+        return not self.negative or self.funders != [None] or self.recipient is not None
 
 
 def _respectively(
@@ -445,13 +548,40 @@ def _respectively(
     return group if len(group) == len(amounts) else []
 
 
+_HEADLINE = re.compile(r"[\s“”\"「」]*[！!…—]*")
+
+
+def _headed(
+    norm: str, spans: list[tuple[int, int]], amounts: list[Amount]
+) -> list[tuple[int, int]]:
+    """Sentences, an amount standing alone as a headline (1000万元！这是X向Y捐出的…) read with
+    the sentence that follows it."""
+    out: list[tuple[int, int]] = []
+    for i, (lo, hi) in enumerate(spans):
+        if out and out[-1][1] == -1:
+            out[-1] = (out[-1][0], hi)
+            continue
+        alone = [a for a in amounts if lo <= a.start < hi]
+        if (
+            len(alone) == 1
+            and i + 1 < len(spans)
+            and _HEADLINE.fullmatch(norm, alone[0].end, hi)
+            and not norm[lo : alone[0].start].strip(' \u3000“"「')
+        ):
+            out.append((lo, -1))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def funding_candidates(
     norm: str, orgs: list[OrgMention], amounts: list[Amount]
 ) -> list[FundingCandidate]:
     """Every amount of `norm` (simplified text) with the rules' reading of it."""
     out: list[FundingCandidate] = []
     block_lo = 0
-    for lo, hi in sentences(norm):
+    owner = _owner(norm, [o for o in orgs if getattr(o, "method", None) != "anaphora"])
+    for lo, hi in _headed(norm, sentences(norm), amounts):
         # Items of a list split by semicolons (向A拨款…；向B拨款…) read as one block: an item
         # without a trigger or without organizations takes them from the items before it.
         if not re.search(r"[；;]\s*$", norm[block_lo:lo]) or lo == 0:
@@ -465,8 +595,13 @@ def funding_candidates(
         for amount in s_amounts:
             c_lo, c_hi = _clause(norm, lo, hi, amount.start)
             cues = [
-                *_NEGATIVE.finditer(norm, c_lo, amount.start),
-                *_NEGATIVE.finditer(norm, amount.end, min(c_hi, amount.end + 6)),
+                c
+                for c in (
+                    *_NEGATIVE.finditer(norm, c_lo, amount.start),
+                    *_NEGATIVE.finditer(norm, amount.end, min(c_hi, amount.end + 6)),
+                )
+                # a cue inside a name (联合国开发计划署) is part of the name
+                if not any(o.start <= c.start() < o.end for o in s_orgs)
             ]
             negative = bool(cues)
             # totals (累计拨款, 总额) may still be money given; other cues never are
@@ -480,11 +615,15 @@ def funding_candidates(
             )
             funders: list[OrgMention | None] = [None]
             recipient = None
-            listed = _list_roles(norm, orgs, amount, amounts, block_lo, lo, hi)
+            listed = _list_roles(norm, orgs, amount, amounts, block_lo, lo, hi, owner)
             kind = None
             if listed is not None:
                 funders, recipient, kind = [listed[0][0]], listed[1], listed[2]
                 negative = hard_negative = False
+                if funders == [None] and trig is not None:
+                    # 由X提供…，受款单位为Y: the sentence names the giver the fields leave out
+                    givers = _roles(norm, s_orgs, trig, amount, lo)[0]
+                    funders = [g for g in givers if g is None or g is not recipient] or [None]
             elif trig is not None:
                 funders, recipient = _roles(norm, s_orgs, trig, amount, lo)
                 if each:  # A、B和C分别捐赠X、Y和Z: the i-th giver gives the i-th amount
@@ -542,7 +681,7 @@ def _decide_funding(
         best = ranked[0][0]
         group = _group(s_orgs, norm, best)
         trig_at = cand.trigger.start() if cand.trigger else cand.amount.start
-        if len(group) > 1 and _PARTNER.search(norm, group[0].end, trig_at):
+        if _partners_not_both(norm, group, trig_at):
             # X与Y签署协议，向其捐赠…: the first-named gives, its partner may receive
             funders, partners = [group[0]], group[1:]
         else:
@@ -615,6 +754,23 @@ def _oid(m: OrgMention | None) -> str | None:
     return m.org_id if m else None
 
 
+# An organization that reports the news (…, China Daily reported; 据新京报报道) takes no part
+# in the funding it reports.
+_REPORTS_AFTER = re.compile(
+    r"\s*(?:[,，]\s*)?(?:reported|reports|has learned|learned|报道|获悉|了解到|记者)", re.I
+)
+_REPORTS_BEFORE = re.compile(
+    r"(?:according to|reported by|reviewed by|told|据|记者从)\s*(?:the\s+)?$", re.I
+)
+
+
+def _reporter(norm: str, o: OrgMention) -> bool:
+    return bool(
+        _REPORTS_AFTER.match(norm, o.end)
+        or _REPORTS_BEFORE.search(norm, max(0, o.start - 16), o.start)
+    )
+
+
 def find_funding(
     text: str,
     orgs: list[OrgMention] | None = None,
@@ -627,6 +783,7 @@ def find_funding(
     orgs = with_anaphora(norm, find_orgs(text) if orgs is None else orgs)
     amounts = find_amounts(text) if amounts is None else amounts
     model = load_model() if model is DEFAULT else model
+    orgs = [o for o in orgs if not _reporter(norm, o)]
     out: list[Funding] = []
     seen: set[tuple[int, str | None, str | None]] = set()
     for cand in funding_candidates(norm, orgs, amounts):

@@ -114,6 +114,117 @@ def _records(text: str) -> set[tuple[str | None, float, str | None]]:
             "澳門社會工作局撥款澳門幣叁佰伍拾萬元，資助澳門街坊會聯合總會營運長者中心。",
             {("澳門社會工作局", 3.5e6, "澳門街坊會聯合總會")},
         ),
+        # an amount standing alone as a headline, read with the sentence after it
+        (
+            "800万元！这是江南远航集团今年向杭州市慈善总会捐出的第三笔善款。",
+            {("江南远航集团", 8e6, "杭州市慈善总会")},
+        ),
+        # a total (累计, 总计) given by a named funder is funding; a programme name is no plan
+        (
+            "財團法人青松文教基金會累計資助「偏鄉共讀」計畫逾新台幣2,000萬元。",
+            {("財團法人青松文教基金會", 2e7, None)},
+        ),
+        (
+            "石门区民政局向35个获胜项目共拨付资助资金90万元。",
+            {("石门区民政局", 9e5, None)},
+        ),
+        # 投入 gives; "give" and "paying" read like the other verbs
+        (
+            "联合国开发计划署与本地伙伴签约，联合国开发计划署首期投入80万美元。",
+            {("联合国开发计划署", 8e5, None)},
+        ),
+        (
+            "Lotus Trust signed an MOU with the Hillside Foundation, which will give Lotus Trust "
+            "$400,000 for training.",
+            {("Hillside Foundation", 4e5, "Lotus Trust")},
+        ),
+        (
+            "The Harbin Civil Affairs Bureau commissioned the Snowfield Elderly Care Center to "
+            "run meals, paying 600,000 yuan under a contract.",
+            {("Harbin Civil Affairs Bureau", 6e5, "Snowfield Elderly Care Center")},
+        ),
+        # givers with no typed ending, read from their place in the sentence
+        (
+            "星驰汽车宣布向中国绿色碳汇基金会捐资三百万元。",
+            {("星驰汽车", 3e6, "中国绿色碳汇基金会")},
+        ),
+        (
+            "社会创投基金「Sea Bridge」向本地社企「晴天厨房」注资两百万港元。",
+            {("Sea Bridge", 2e6, "晴天厨房")},
+        ),
+        (
+            "社企「慢慢走」获社会影响力投资机构「启程资本」注资港币800万元。",
+            {("启程资本", 8e6, "慢慢走")},
+        ),
+        (
+            "Norvale and the Li Ka Shing Foundation each contributed US$1 million to the "
+            "Harbour Youth Association.",
+            {
+                ("Norvale", 1e6, "Harbour Youth Association"),
+                ("Li Ka Shing Foundation", 1e6, "Harbour Youth Association"),
+            },
+        ),
+        (
+            "The Ford Foundation awarded a $2 million grant to PRISMA for a nutrition trial.",
+            {("Ford Foundation", 2e6, "PRISMA")},
+        ),
+        # 前者 and "It" refer back; 双方 makes both partners give
+        (
+            "中国扶贫基金会与腾讯公益慈善基金会签署协议。当日，后者即向前者拨付配捐资金三千万元。",
+            {("腾讯公益慈善基金会", 3e7, "中国扶贫基金会")},
+        ),
+        (
+            "The Lantern Trust announced new grants on Monday. It awarded ¥2 million to the "
+            "Chengdu Reading Network.",
+            {("Lantern Trust", 2e6, "Chengdu Reading Network")},
+        ),
+        (
+            "字节跳动和友成企业家扶贫基金会签署合作备忘录，双方各出资300万元，共同资助乡村教师。",
+            {("字节跳动", 3e6, None), ("友成企业家扶贫基金会", 3e6, None)},
+        ),
+        # a grant list under the report's title; its items named before their amounts
+        (
+            "Harbour Lantern Foundation, Annual Report 2024. Grants approved during the year: "
+            "Amity Foundation, US$420,000; Yunnan River Watch, US$96,500.",
+            {
+                ("Harbour Lantern Foundation", 4.2e5, "Amity Foundation"),
+                ("Harbour Lantern Foundation", 9.65e4, "Yunnan River Watch"),
+            },
+        ),
+        (
+            "恆光慈善基金年報：本會於年內撥出下列資助——香港家庭福利會港幣150萬元、循道衛理中心港幣88萬元。",
+            {("恆光慈善基金", 1.5e6, "香港家庭福利會"), ("恆光慈善基金", 8.8e5, "循道衛理中心")},
+        ),
+        # 由X提供, and a labelled receiver
+        (
+            "這筆經費由富邦慈善基金會提供，總額新台幣2,400萬元，受款單位為伊甸社會福利基金會。",
+            {("富邦慈善基金會", 2.4e7, "伊甸社會福利基金會")},
+        ),
+        # received … from; a receiver that is the subject, not the partner named with 与
+        (
+            "Hong Chi Association received HK$6 million from the Hong Kong Jockey Club Charities "
+            "Trust to expand its training centre.",
+            {("Hong Kong Jockey Club Charities Trust", 6e6, "Hong Chi Association")},
+        ),
+        (
+            "上海市慈善基金会与汇丰续签合作协议，并接受汇丰捐赠的九百万元。",
+            {("汇丰", 9e6, "上海市慈善基金会")},
+        ),
+        # the currency of the first amount carries to the second
+        (
+            "甲乙集團及丙丁集團分別向澳門街坊會聯合總會捐贈澳門幣500萬元及300萬元。",
+            {("甲乙集團", 5e6, "澳門街坊會聯合總會"), ("丙丁集團", 3e6, "澳門街坊會聯合總會")},
+        ),
+        # a recipient in the subject's place, and a country office written with the name
+        (
+            "社企流去年獲玉山銀行贊助新台幣300萬元。",
+            {("玉山銀行", 3e6, "社企流")},
+        ),
+        (
+            "More than $1.2 million was donated by Starbucks China to the China Soong Ching Ling "
+            "Foundation.",
+            {("Starbucks China", 1.2e6, "China Soong Ching Ling Foundation")},
+        ),
     ],
 )
 def test_funding_shapes(text: str, expected: set) -> None:
@@ -126,6 +237,15 @@ def test_funding_shapes(text: str, expected: set) -> None:
         "The Lakeside Youth Association applied for a 300,000 yuan grant from the Hope "
         "Federation but was turned down.",
         "启明社工服务中心向市慈善总会申请20万元资助，但未获批准。",
+        # what is still needed or estimated is no money given
+        "晨星教育研究基金会的一项研究估算，全国每年还需新增投入约200亿元。",
+        # a fund's size, and the English totals of a fund or of many donors
+        "Ant Group's new rural fund totals 1 billion yuan.",
+        "A new 1 billion yuan rural fund launched in Hangzhou will be managed by local asset "
+        "managers, China Daily reported.",
+        # a request declined
+        "The Oak Foundation declined a US$400,000 funding request from the Riverside Workers "
+        "Center.",
     ],
 )
 def test_money_asked_for_and_refused_is_no_funding(text: str) -> None:
@@ -150,6 +270,9 @@ def test_anaphora_evidence_reaches_back_to_the_name() -> None:
         ("招商银行深圳分行参与了活动。", ["招商银行深圳分行"]),
         ("四川省慈善联合总会发布了报告。", ["四川省慈善联合总会"]),
         ("海南省教育厅与项目组座谈。", ["海南省教育厅"]),
+        # a person in the giver's place is no organization
+        ("董事长王建国向浙江大学捐赠1亿元。", ["浙江大学"]),
+        ("爱心人士张女士向浙江大学捐赠10万元。", ["浙江大学"]),
         # names whose possessive is part of the name
         (
             "The Taiwan Alzheimer's Disease Association and Beijing Children's Legal Aid Centre "
