@@ -101,7 +101,8 @@ _CUR_AFTER = (
 ZH_AMOUNT = re.compile(_APPROX_ZH + _CUR_BEFORE + _NUM + _UNIT_ZH + _MORE + r"\s*" + _CUR_AFTER)
 ZH_AMOUNT_PREFIXED = re.compile(  # ¥50万, 港币5000万 (a currency before, none after)
     _APPROX_ZH
-    + r"(?P<cur1>港币|港元|港幣|新台币|新台幣|人民币|人民幣|HK\$|US\$|NT\$|RMB|￥|¥|\$|€)\s*"
+    + r"(?P<cur1>港币|港元|港幣|新台币|新台幣|人民币|人民幣|澳门元|澳门币|"
+    + r"HK\$|US\$|NT\$|MOP\$|RMB|￥|¥|\$|€)\s*"
     + _NUM
     + _UNIT_ZH
     + _MORE
@@ -219,6 +220,8 @@ def find_amounts(text: str) -> list[Amount]:
                 continue
             start = m.start("approx") if m.group("approx") else m.start()
             start += len(norm[start : m.end()]) - len(norm[start : m.end()].lstrip())
+            if re.search(r"单位\s*[：:]?\s*$", norm[max(0, start - 5) : start]):
+                continue  # （单位：千元）: a table's unit, no amount
             approx = m.group("approx") or m.group("more") or m.group("more1")
             if not m.group("cur1") and not m.groupdict().get("rmb") and cur2 in ("元", "块"):
                 bare.add(start)

@@ -149,6 +149,16 @@ ZH_WEAK_SUFFIXES: dict[str, str] = {
     "局": "government",
     "署": "government",
     "厅": "government",
+    "分局": "government",
+    # people's organizations of a place (陇南市妇联, 深圳市残联, 共青团广州市委)
+    "妇联": "government",
+    "残联": "government",
+    "侨联": "government",
+    "科协": "government",
+    "文联": "government",
+    "工商联": "government",
+    "团委": "government",
+    "团市委": "government",
 }
 _SUFFIX_RX = "|".join(
     sorted(map(re.escape, {**ZH_SUFFIXES, **ZH_WEAK_SUFFIXES}), key=len, reverse=True)
@@ -212,7 +222,7 @@ _BREAKERS = re.compile(
     r"召开|出席|启动|设立|牵头|合作|共同|分别|先后|多家|各地|该|这|此|其|有|予|记者|学者|以|于|"
     r"依托|携带|调动|随着|承接|争取|按照|关于|单靠|继续|发挥|评估|提升|探索|扩大|申请|目前|"
     r"如果|不再|一道|愿意|做|报告|很可能会|移交|走进|专访|看作|纳入|依靠|加上|看到|衡量|听取|"
-    r"组成|受|但|便|获|今年|去年|近日|日前|本月|当年|本年度|此前|近期|昨日|昨天|今天|"
+    r"组成|受|但|便|获|承担|承接|今年|去年|近日|日前|本月|当年|本年度|此前|近期|昨日|昨天|今天|"
     r"校友企业|爱心企业|民营企业|国有企业|社会企业|社企|[0-9一二三四五六七八九十百千万]+(?:所|家|个)|"
     r"\d{1,4}年|\d{1,2}月|\d{1,2}日|[A-Za-z0-9]+(?=[\u4e00-\u9fff]))"
 )
@@ -493,7 +503,9 @@ _GENERIC_PREFIX = re.compile(
     r"区域性?|互联网|受访|环保|乡村|农村|山区|山村|城乡|首期|首批|首届|本届|"
     r"第[一二三四五六七八九十0-9]+[届期批])+"
 )
-_PROGRAMME_AFTER = re.compile(r"[」”』\"]?(?:项目|计划|行动|工程|品牌)")
+_PROGRAMME_AFTER = re.compile(
+    r"[」”』\"]?(?:项目(?!周报|月报|简报|报告|进展|动态)|计划|行动|工程|品牌)"
+)
 _GOVERNMENT_PLACE_END = re.compile(r"[省市县区镇乡州旗盟]$|自治区$|特区$|特别行政区$")
 
 
@@ -833,8 +845,8 @@ def find_orgs(
         if inside and not any(taken[inside[-1].end : end]):
             # 美团公益基金会, "Tsinghua University Institute for Philanthropy": a known name
             # followed by more of a name and a typed ending is another organization (its
-            # foundation, branch, department).
-            start = inside[0].start
+            # foundation, branch, department); so is one written around a shorter known name
+            # (西北大学 around 北大).
             mentions = [m for m in mentions if m not in inside]
             taken[start:end] = b"\x00" * (end - start)
         if any(taken[start:end]):
@@ -874,9 +886,36 @@ _COUNTRY_BEFORE = re.compile(r"(?:中国|台湾|香港|澳门)$")
 _COUNTRY_AFTER = re.compile(r" (?:China|Hong Kong|Taiwan|Macau|Macao)\b(?! [A-Z])")
 
 
+_BRANCH_AFTER = re.compile(
+    r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
+    r"广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|台湾|"
+    r"[\u4e00-\u9fff]{2}市)(?:分公司|公司|分行|支行|分部)"
+)
+# A government body's unit written right after it (衛福部社會及家庭署, 臺北市政府社會局).
+_GOV_UNIT = re.compile(
+    r"[\u4e00-\u9fff]{1,3}(?:及[\u4e00-\u9fff]{1,3})?(?:局|署|厅|处|司)(?![\u4e00-\u9fff]{0,1}长)"
+)
+
+
 def _with_country(text: str, norm: str, m: OrgMention) -> OrgMention:
+    if m.type == "government" and _HAN.search(m.text):
+        unit = _GOV_UNIT.match(norm, m.end)
+        if unit and not _BREAKERS.match(unit.group(0).replace("及", "")):
+            name = norm[m.start : unit.end()]
+            return replace(
+                m,
+                text=text[m.start : unit.end()],
+                end=unit.end(),
+                org_id=rule_org_id(name),
+                canonical=name,
+                method="rule",
+            )
+        return m
     if m.method != "gazetteer" or m.type not in ("business", "international"):
         return m
+    branch = _BRANCH_AFTER.match(norm, m.end) if _HAN.search(m.text) else None
+    if branch:  # 中国移动湖北公司: the company's provincial arm
+        return replace(m, text=text[m.start : branch.end()], end=branch.end())
     if _HAN.search(m.text):
         place = _COUNTRY_BEFORE.search(norm, max(0, m.start - 2), m.start)
         if place and not _HAN.search(norm[place.start() - 1 : place.start()] or "x"):
@@ -896,7 +935,7 @@ def _with_country(text: str, norm: str, m: OrgMention) -> OrgMention:
 # an amount ("HSBC donated $2 million").
 _GIVE_ZH = r"(?:捐|资助|拨|注资|投资|赞助|出资|补助|配捐|领投|跟投)"
 _SLOT_ZH_GIVER = re.compile(
-    r"(?:^|(?<=[。！？；，、\s：:”」』]))(?P<name>[\u4e00-\u9fffA-Za-z]{4,10}?)"
+    r"(?:^|(?<=[。！？；，、\s：:”」』])|(?<=感谢)|(?<=鸣谢))(?P<name>[\u4e00-\u9fffA-Za-z]{2,10}?)"
     r"(?:宣布|今年|近日|日前|再次|再度|已经|已|也|还|将|共|先后|累计|首期|每年)*"
     r"(?P<to>向)"
 )
@@ -940,7 +979,7 @@ _NOT_LIST_ITEM = re.compile(
 _ITEM_VERB = re.compile(r"(?:捐赠|捐款|捐资|捐出|资助|拨付|拨款|出资|赞助|配捐|注资|投资)$")
 _SLOT_ZH_NOT = re.compile(r"^(?:该|本|其|这|我|他|她|它|此|每|各|不少|多家|一些|部分|许多)")
 _EN_WORD = r"[A-Z][A-Za-z0-9&'’-]*(?:\.[A-Za-z0-9]+)*"
-_EN_NAME = rf"{_EN_WORD}(?: (?:{_EN_WORD}|of|for|and|&))*"
+_EN_NAME = rf"{_EN_WORD}(?: (?:{_EN_WORD}|of|for|and|&))*(?![\w$])"
 _SLOT_EN = [
     re.compile(
         rf"\b(?:social enterprise|social venture|start-?up|nonprofit|non-profit|NGO|charity|"
@@ -986,7 +1025,15 @@ def _slot_names(
     if _HAN.search(norm):
         for hit in _SLOT_ZH_GIVER.finditer(norm):
             after = starts.get(hit.end("to"))
-            if after is None or not re.search(_GIVE_ZH, norm[after.end : after.end + 25]):
+            us = re.match(r"我会|本会|我们|本中心|本院|本基金会", norm[hit.end("to") :])
+            taker_end = after.end if after is not None else (hit.end("to") + us.end() if us else -1)
+            if taker_end < 0 or not re.search(_GIVE_ZH, norm[taker_end : taker_end + 25]):
+                continue
+            name = hit.group("name")
+            thanked = norm[max(0, hit.start() - 2) : hit.start()] in ("感谢", "鸣谢")
+            # four or more characters (not a person's name), or two or three after 感谢 that
+            # do not start with a common surname (感谢蚂蚁向我会捐赠)
+            if len(name) < 4 and not (thanked and name[0] not in _SURNAMES):
                 continue
             found.append((hit.start("name"), hit.end("name"), "other"))
         for hit in _SLOT_ZH_GETTER.finditer(norm):
@@ -1081,6 +1128,7 @@ def _short_names(text: str, norm: str, mentions: list[OrgMention]) -> list[OrgMe
     if not defined:
         return mentions
     # the definition itself (（以下简称“中扶贫”）) restates the name just given: no mention
+    mentions = [m for m in mentions if not any(a < m.end and m.start < b for a, b in spans)]
     taken = [(m.start, m.end) for m in mentions] + spans
     for short, full in defined.items():
         for hit in re.finditer(re.escape(short), norm):
@@ -1147,7 +1195,22 @@ def classify_type(name: str) -> str:
     implied = suffix_type(name)
     if implied:
         return implied
+    simple = simplify(name)
+    if simple.endswith("中心"):
+        # a 中心 of this field: a public body's (疾病预防控制中心, 政务服务中心), a university's
+        # (研究中心), else a service or development centre, an NGO
+        if _PUBLIC_CENTRE.search(simple):
+            return "government"
+        if "研究" in simple or "大学" in simple:
+            return "academic"
+        return "ngo"
     return _model_type(name, TYPE_MIN_PROBABILITY)
+
+
+_PUBLIC_CENTRE = re.compile(
+    r"疾病|预防|控制|监测|检验|检测|政务|管理中心|人民政府|党校|融媒体|卫生|医疗保障|公共资源|统计|"
+    r"信息中心|档案|气象|急救"
+)
 
 
 def _model_type(name: str, min_probability: float) -> str:

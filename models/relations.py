@@ -34,7 +34,7 @@ FUNDING_TRIGGERS = [
         r"grant\w*|award\w*|fund(?:ed|ing)\b|"
         r"(?:(?<=\bto )|(?<=\bwill )|(?<=\balso )|(?<=\band )|(?<=\bhelp ))fund\b|"
         r"funds\b(?=\s+(?:the|a|an|[A-Z]))|committed|pledged|provid\w*|allocat\w*|"
-        r"(?:received|receives|receiving|secured|won)(?=[^.;]{0,60}?\bfrom\b)|"
+        r"(?:received|receives|receiving|secured|won)(?=(?:[^.;]|\.\d){0,60}?\bfrom\b)|"
         r"contribut\w*|\bpa(?:id|ys|ying)\b",
     ),
     (
@@ -52,7 +52,7 @@ _NEGATIVE = re.compile(
     r"规模|总资产|净资产|收入|营收|成本|花费|合计|共计|总计|累计|"
     r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|worth|assets|"
     r"cost|expenditure|income|target|endowment|原始基金|注册资金|注册资本|总投资|投资总额|"
-    r"\btotals\b|combined|总投入|需要|还需|需新增|估算|缺口|\bneeds?\b|estimat\w*",
+    r"\btotals\b|combined|total\s+(?:social\s+)?(?:investment|giving|spending)|总投入|需要|还需|需新增|估算|缺口|\bneeds?\b|estimat\w*",
     re.I,
 )
 # Money asked for and not given: no funding in that sentence, whatever else it says.
@@ -69,7 +69,8 @@ _PASSIVE = re.compile(
 _BY = re.compile(r"由|来自|from|by", re.I)
 _TO = re.compile(r"(?:向|给|为|对|予|to|for|into)\s*$", re.I)
 _JOIN = re.compile(
-    r"^\s*[」”』》\"]?\s*(?:与|和|及|以及|同|、|,|，|(?:,\s*)?(?:and|&)(?:\s+the)?)\s*[「“『《\"]?\s*$",
+    r"^\s*(?:[（(][^）)]{0,30}[）)])?\s*[」”』》\"]?\s*(?:与|和|及|以及|同|、|,(?:\s*the)?|，|(?:,\s*)?(?:and|&)(?:\s+the)?)\s*"
+    r"[「“『《\"]?\s*$",
     re.I,
 )
 
@@ -77,7 +78,9 @@ PARTNERSHIP_TRIGGERS = [
     (
         "agreement",
         r"签署\S{0,12}?(?:协议|备忘录|协定|合作书)|签订\S{0,10}?协议|签约|战略合作|"
-        r"signed\s+(?:an?\s+|a\s+)?(?:\w+\s+){0,3}(?:agreement|memorandum|MOU|MoU|partnership)|"
+        r"(?:signed|renewed)\s+(?:an?\s+|their\s+|its\s+)?(?:[\w-]+\s+){0,3}"
+        r"(?:agreement|memorandum|MOU|MoU|partnership)|"
+        r"(?:agreement|memorandum|MOU)\s+(?:that\s+)?the\s+two\s+\w+\s+signed|"
         r"(?:agreement|memorandum of understanding|MOU)\s+(?:with|between)",
     ),
     (
@@ -93,6 +96,11 @@ PARTNERSHIP_TRIGGERS = [
     ),
     ("network", r"加入|入盟|成为\S{0,8}成员|joined|became\s+(?:a\s+)?members?\s+of"),
     ("commission", r"委托|购买服务|政府购买|commission\w*|contracted"),
+    (
+        "other",
+        r"联手|携手(?!发起)|牵手|结对|共建|续签|joined\s+forces|teamed\s+up|"
+        r"partner(?:ed|s|ing)?\s+with|formed\s+a\s+(?:coalition|consortium|partnership)",
+    ),
 ]
 _PARTNER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in PARTNERSHIP_TRIGGERS), re.I)
 _SECTOR = {"foundation": "nonprofit", "ngo": "nonprofit"}
@@ -146,12 +154,14 @@ _ANAPHORS: list[tuple[re.Pattern[str], Any]] = [
     ),
     (re.compile(r"该校|该大学|\b[Tt]he university\b"), lambda o: o.type == "academic"),
     (re.compile(r"(?<=[向为给予])其"), lambda o: True),  # 与Y签约，并向其拨付: Y
+    (re.compile(r"(?<=[与和同])其(?!说|这样|让|他|它|余|中|实)"), lambda o: True),  # 並與其簽訂
     (re.compile(r"后者|\b[Tt]he latter\b"), lambda o: True),
     (re.compile(r"前者|\b[Tt]he former\b"), lambda o: True),
     # a sentence opening with "It" and a giving or partnering verb: the organization before
     (
         re.compile(
-            r"(?:(?<=[.!?]\s)|^)It(?= (?:has |had |also |then |later |will |would )?"
+            r"(?:(?:(?<=[.!?]\s)|^)It|(?<=[a-z] )it)"
+            r"(?= (?:has |had |also |then |later |will |would )?"
             r"(?:awarded|granted|donated|gave|pledged|committed|contributed|invested|provided|"
             r"signed|joined|funded|sponsored|allocated)\b)"
         ),
@@ -178,6 +188,19 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                 # the former of the two named before: the one before the latest
                 latest = earlier[-1].org_id if earlier else None
                 earlier = [o for o in earlier if o.org_id != latest]
+            elif m.group(0) == "其" and norm[m.start() - 1 : m.start()] in "向为给予与和同":
+                # 腾讯公益另向其配捐: not the clause's own subject
+                clause_lo = max(
+                    [
+                        m.start() - 60,
+                        *(
+                            i + 1
+                            for i in range(max(0, m.start() - 60), m.start())
+                            if norm[i] in "，,；;。"
+                        ),
+                    ]
+                )
+                earlier = [o for o in earlier if o.start < clause_lo] or earlier
             elif m.group(0) in ("后者", "the latter", "The latter"):
                 # the latter of two: not the sentence's own subject (A…向后者: not A)
                 lo = max((a for a, _ in sentences(norm) if a <= m.start()), default=0)
@@ -212,9 +235,21 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
 
 # The organization whose text it is, named in a title (X年报：, "X, Annual Report 2024.") or in a
 # signature at the end (——X): "we" and 本会 in its text are that organization.
-_TITLE = re.compile(r"\s*(?:年报|年度报告|annual report|,\s*annual report)", re.I)
+_TITLE = re.compile(
+    r"[」”』\"]?\s*(?:\d{4}(?:/\d{2,4})?\s*年?度?(?:第[一二三四1-4]季度?|上半年|下半年)?)?\s*"
+    r"(?:项目周报|周报|月报|简报|致谢名单|鸣谢|财务报表|资助名单|捐赠名单|捐款名单|感谢信|"
+    r"年报|年度报告|annual report|,\s*annual report)",
+    re.I,
+)
 _SIGNATURE = re.compile(r"[—-]{1,2}\s*$")
-_FIRST_PERSON_PARTY = re.compile(r"我们|我会|本会|本基金会|本机构|\b[Ww]e\b|\bus\b")
+_INCOME = re.compile(r"收入|收到|到账|到位|received|income", re.I)
+_FIRST_PERSON_PARTY = re.compile(
+    r"我们|我会|本会|本基金会|本机构|本中心|本院|本社|本协会|\b[Ww]e\b|\bus\b"
+)
+# the organization that thanks (X衷心感谢…, X谨致谢忱, "X thanks …") is the one writing
+_THANKS = re.compile(
+    r"\s*(?:衷心|诚挚|特别|谨)?(?:感谢|致谢|致谢忱|鸣谢|thanks\b|would like to thank)", re.I
+)
 
 
 def _owner(norm: str, orgs: list[OrgMention]) -> OrgMention | None:
@@ -223,6 +258,9 @@ def _owner(norm: str, orgs: list[OrgMention]) -> OrgMention | None:
     first, last = orgs[0], orgs[-1]
     if first.start <= 2 and _TITLE.match(norm, first.end):
         return first
+    thanking = [o for o in orgs if _THANKS.match(norm, o.end)]
+    if len({o.org_id for o in thanking}) == 1:
+        return thanking[0]
     tail = norm[last.end :].strip(" 。.!！\n")
     if not tail and _SIGNATURE.search(norm, max(0, last.start - 4), last.start):
         return last
@@ -307,7 +345,24 @@ def _receiver(
     )
 
 
-_BOTH = re.compile(r"双方|两家|二者|两者|\bboth\b|the two", re.I)
+def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMention]:
+    """`orgs` without those inside a relative or appositive clause of an earlier one ("X,
+    which partners with Y, received …": not Y)."""
+    kept = [
+        o
+        for i, o in enumerate(orgs)
+        if not any(
+            _ASIDE.match(norm, t.end) and norm.find(",", o.end, until) >= 0 for t in orgs[:i]
+        )
+    ]
+    return kept or orgs
+
+
+_ASIDE = re.compile(r"\s*[,，]\s*(?:which|who|that|an?|the|one of|its)\b", re.I)
+_BOTH = re.compile(
+    r"双方|两家|二者|两者|各自|各(?=出资|捐|拨|投入|提供)|\bboth\b|the two|\beach\b", re.I
+)
+_WITH_BEFORE = re.compile(r"(?:与|同|跟|\bwith)\s*(?:the\s+)?$", re.I)
 
 
 def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool:
@@ -337,7 +392,9 @@ def _roles(
         if frm:
             funders = [o for o in orgs if o.start >= passive.end() + frm.end()][:1] or funders
         giver = funders[0] if funders else None
-        takers = [o for o in orgs if o.end <= passive.start()]
+        takers = _outside_asides(
+            norm, [o for o in orgs if o.end <= passive.start()], passive.start()
+        )
         # the receiver is the subject, not a partner named with 与 (A与B续签协议，并接受B捐赠)
         recipient = next(
             (
@@ -365,7 +422,8 @@ def _roles(
     if source is not None:  # "with funding of AMOUNT from X, Y …"
         rest = [o for o in orgs if o is not source and o.org_id != source.org_id]
         later = [o for o in rest if o.start > source.end]
-        return [source], (later[0] if later else (before[-1] if before else None))
+        subject = _outside_asides(norm, before, trig.start())
+        return [source], (later[0] if later else (subject[-1] if subject else None))
     by_en = next(
         (
             o
@@ -398,6 +456,14 @@ def _roles(
             break
     if funder is None:
         return [None], recipient or _receiver(norm, after, trig, amount)
+    if _WITH_BEFORE.search(norm, max(lo, funder.start - 6), funder.start):
+        # X signed an agreement with Y and awarded …: X gives, Y may receive
+        subject = next(
+            (o for o in before if o.end <= funder.start and o.org_id != funder.org_id), None
+        )
+        if subject is not None and _PARTNER.search(norm, subject.end, funder.start):
+            recipient = recipient or _receiver(norm, after, trig, amount) or funder
+            return [subject], recipient
     group = _group(orgs, norm, funder)
     partners = []
     if _partners_not_both(norm, group, trig.start()):
@@ -432,7 +498,9 @@ _GRANTEE_LABEL = re.compile(
     re.I,
 )
 _DONOR_HEADER = re.compile(
-    r"捐款者|捐赠者|捐赠方|捐款方|捐赠名单|捐款名单|donors|contributors", re.I
+    r"捐款者|捐赠者|捐赠方|捐款方|捐赠名单|捐款名单|鸣谢|致谢|感谢|donors|contributors|"
+    r"thanks|acknowledg\w*",
+    re.I,
 )
 _GRANTEE_HEADER = re.compile(
     r"资助|拨付|拨款|资助款|资助名单|获资助|受助|grants?\b|grantees|recipients|awarded", re.I
@@ -802,6 +870,14 @@ def find_funding(
             if prev.evidence[0] >= cand.block_lo and prev.funder is not None:
                 funders = [f.funder for f in out if f.amount is prev.amount]
                 evidence = (cand.block_lo, cand.hi)
+        owner = _owner(norm, [o for o in orgs if o.method != "anaphora"])
+        if (
+            recipient is None
+            and owner is not None
+            and all(f is None or f.org_id != owner.org_id for f in funders)
+            and _INCOME.search(norm, cand.lo, cand.hi)
+        ):
+            recipient = owner  # X年报…捐赠收入中，包含Y捐赠的…: the text's owner receives
         if funders == [None] or recipient is None:
             speaker = _speaker(norm, orgs, cand.amount)
             if speaker is not None and funders == [None] and recipient is not None:
@@ -840,18 +916,35 @@ def find_partnerships(
     of (`model`: default the shipped one, None for the rules alone)."""
     norm = simplify(text)
     orgs = find_orgs(text) if orgs is None else orgs
+    orgs = [o for o in with_anaphora(norm, orgs) if not _reporter(norm, o)]
     model = load_model() if model is DEFAULT else model
     out: list[Partnership] = []
     seen: set[tuple[str, str, int]] = set()
     for lo, hi in sentences(norm):
         s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
-        if len(s_orgs) < 2:
+        both = _BOTH.search(norm, lo, hi)
+        if len(s_orgs) < 2 and both is None:
             continue
         for trig in _PARTNER.finditer(norm, lo, hi):
             relation = next(k for k, v in trig.groupdict().items() if v)
             before = [o for o in s_orgs if o.end <= trig.start()]
             after = [o for o in s_orgs if o.start >= trig.end()]
-            if relation == "network":
+            if (
+                both is not None
+                and both.start() < trig.start()
+                and not any(o.start >= both.end() for o in before)
+                and (len(before) < 2 or both.start() > before[-1].end)
+            ):
+                # 双方 / "the two organizations" signed: the last two named before
+                named = [o for o in orgs if o.end <= both.start() and both.start() - o.end < 300]
+                pair: list[OrgMention] = []
+                for o in reversed(named):
+                    if all(o.org_id != p.org_id for p in pair):
+                        pair.insert(0, o)
+                    if len(pair) == 2:
+                        break
+                parties = pair if len(pair) == 2 else []
+            elif relation == "network":
                 members = _group(s_orgs, norm, before[-1]) if before else []
                 parties = members + after[:1]
             elif relation == "commission":
@@ -869,6 +962,23 @@ def find_partnerships(
                     for o in after[:1]
                     if re.search(r"与|和|同|with|between", norm[trig.end() : o.start], re.I)
                 ]
+                if len(parties) == 1 and re.search(
+                    r"(?:与|和|同|跟|with)\s*(?:the\s+)?$",
+                    norm[max(lo, parties[0].start - 6) : parties[0].start],
+                    re.I,
+                ):
+                    # X向Y拨款，并与其签订协议: the sentence's subject X partners with Y
+                    subject = next(
+                        (
+                            o
+                            for o in s_orgs
+                            if o.end <= parties[0].start
+                            and o.org_id != parties[0].org_id
+                            and not _marked_receiver(norm, lo, o)
+                        ),
+                        None,
+                    )
+                    parties = ([subject] if subject is not None else []) + parties
                 if len(parties) < 2:
                     parties = parties + (with_ or after[: 2 - len(parties)])
             parties = list(dict.fromkeys(parties))

@@ -225,6 +225,59 @@ def _records(text: str) -> set[tuple[str | None, float, str | None]]:
             "Foundation.",
             {("Starbucks China", 1.2e6, "China Soong Ching Ling Foundation")},
         ),
+        # the text's owner: a thanks list, a letter of thanks, income in its accounts
+        (
+            "广州市同安儿童服务中心2023年度致谢名单——鸣谢：比亚迪慈善基金会 10万元；安踏 5万元。",
+            {
+                ("比亚迪慈善基金会", 1e5, "广州市同安儿童服务中心"),
+                ("安踏", 5e4, "广州市同安儿童服务中心"),
+            },
+        ),
+        (
+            "感谢信｜上海联劝公益基金会衷心感谢蚂蚁向我会捐赠善款50万元。",
+            {("蚂蚁", 5e5, "上海联劝公益基金会")},
+        ),
+        (
+            "恒安慈善基金会财务报表附注七：本年度捐赠收入中，包含北京字节跳动公益基金会捐赠的"
+            "1,250,000.00元。",
+            {("北京字节跳动公益基金会", 1.25e6, "恒安慈善基金会")},
+        ),
+        # grant list in 澳門元, a government body's unit, a company's provincial arm
+        (
+            "澳門基金會2024年第二季資助名單：澳門明愛 澳門元85萬；澳門青年義工協會 澳門元6.5萬。",
+            {("澳門基金會", 8.5e5, "澳門明愛"), ("澳門基金會", 6.5e4, "澳門青年義工協會")},
+        ),
+        (
+            "衛福部社會及家庭署補助財團法人勵馨社會福利事業基金會新台幣480萬元。",
+            {("衛福部社會及家庭署", 4.8e6, "財團法人勵馨社會福利事業基金會")},
+        ),
+        (
+            "中国移动湖北公司与红安县慈善会共建储备点，后者已接受前者捐赠的80万元物资。",
+            {("中国移动湖北公司", 8e5, "红安县慈善会")},
+        ),
+        # the subject who signs with a partner gives; a relative clause is not the receiver
+        (
+            "The Social Welfare Department signed a service agreement with Caritas Hong Kong and "
+            "awarded the charity HK$4.8 million.",
+            {("Social Welfare Department", 4.8e6, "Caritas Hong Kong")},
+        ),
+        (
+            "The Rural Reading Program, which partners with Shaanxi Normal University, received "
+            "$1.2 million from the Hong Kong Jockey Club Charities Trust.",
+            {("Hong Kong Jockey Club Charities Trust", 1.2e6, "Rural Reading Program")},
+        ),
+        (
+            "The Mingde Foundation and the Hengxin Charitable Foundation jointly launched a fund, "
+            "each contributing 5 million yuan.",
+            {("Mingde Foundation", 5e6, None), ("Hengxin Charitable Foundation", 5e6, None)},
+        ),
+        (
+            "2023年，顺丰通过腾讯公益向中华少年儿童慈善救助基金会捐赠100万元，腾讯公益另向其配捐30万元。",
+            {
+                ("顺丰", 1e6, "中华少年儿童慈善救助基金会"),
+                ("腾讯公益", 3e5, "中华少年儿童慈善救助基金会"),
+            },
+        ),
     ],
 )
 def test_funding_shapes(text: str, expected: set) -> None:
@@ -246,6 +299,9 @@ def test_funding_shapes(text: str, expected: set) -> None:
         # a request declined
         "The Oak Foundation declined a US$400,000 funding request from the Riverside Workers "
         "Center.",
+        # a company's own total, a table's unit
+        "Unilever China's 2023 report puts its total social investment at RMB 42 million.",
+        "对外捐赠明细（单位：千元）",
     ],
 )
 def test_money_asked_for_and_refused_is_no_funding(text: str) -> None:
@@ -312,3 +368,50 @@ def test_quoted_partners_joined_by_yu() -> None:
     pairs = {frozenset((p.a.text, p.b.text)) for p in find_partnerships(text)}
     assert frozenset(("嘉禾物流", "愛心食物銀行")) in pairs
     assert _records(text) == {("嘉禾物流", 6e5, "愛心食物銀行")}
+
+
+@pytest.mark.parametrize(
+    "text, pair",
+    [
+        # 双方 / "the two" after a gift: the giver and the receiver partner
+        (
+            "1200万元——这是敦和基金会今年向陇原乡村教育发展中心拨付的首笔资金。双方去年签署了合作框架协议。",
+            ("敦和基金会", "陇原乡村教育发展中心"),
+        ),
+        (
+            "The Lantern Trust granted US$750,000 to the Riverside Research Institute, and the "
+            "two sides signed a three-year memorandum.",
+            ("Lantern Trust", "Riverside Research Institute"),
+        ),
+        # 与其 refers back; a short name's definition does not break the list
+        (
+            "「恆光基金會」年報：本會本年度向「東涌青少年空間」撥款港幣90萬元，並與其簽訂三年合作協議。",
+            ("恆光基金會", "東涌青少年空間"),
+        ),
+        (
+            "香港中華煤氣有限公司（以下簡稱「煤氣公司」）與聖雅各福群會簽署合作備忘錄。",
+            ("香港中華煤氣有限公司", "聖雅各福群會"),
+        ),
+        # verbs of joining forces
+        (
+            "宁波市心灵港湾社工服务中心与丽水市益心社会工作服务中心结对，共享督导资源。",
+            ("宁波市心灵港湾社工服务中心", "丽水市益心社会工作服务中心"),
+        ),
+        (
+            "The Lingnan Youth Association teamed up with the Pearl River Elderly Care "
+            "Association.",
+            ("Lingnan Youth Association", "Pearl River Elderly Care Association"),
+        ),
+    ],
+)
+def test_partnership_shapes(text: str, pair: tuple[str, str]) -> None:
+    pairs = {frozenset((p.a.text, p.b.text)) for p in find_partnerships(text)}
+    assert frozenset(pair) in pairs
+
+
+def test_reporting_outlet_takes_no_part() -> None:
+    text = (
+        "界面新闻获悉，温州市乐益青少年服务中心已正式加入杭州青苗心理服务中心牵头的心理援助网络。"
+    )
+    parties = {o.text for p in find_partnerships(text) for o in (p.a, p.b)}
+    assert "界面新闻" not in parties
