@@ -251,6 +251,36 @@ def find_amounts(text: str) -> list[Amount]:
                 bool(m.group("approx")),
             )
         )
+    for m in _FIELD_AMOUNT.finditer(norm):  # "Amount: 300,000 | Currency: USD" (grant tables)
+        value = _number(m.group("num"))
+        currency = _currency(m.group("cur"))
+        if value and currency and 0 < value < math.inf:
+            found.append(
+                Amount(
+                    m.start("num"),
+                    m.end("num"),
+                    text[m.start("num") : m.end("num")],
+                    value,
+                    currency,
+                    False,
+                )
+            )
+    unit = _TABLE_UNIT.search(norm)
+    if unit:  # （单位：千元）… | 5,000: a table's cells in its declared unit
+        scale = _SCALE.get(unit.group("unit"), 1) * (1000 if unit.group("k") else 1)
+        for m in _TABLE_CELL.finditer(norm, unit.end()):
+            value = _number(m.group("num"))
+            if value and 0 < value * scale < math.inf:
+                found.append(
+                    Amount(
+                        m.start("num"),
+                        m.end("num"),
+                        text[m.start("num") : m.end("num")],
+                        value * scale,
+                        "CNY",
+                        False,
+                    )
+                )
     found.sort(key=lambda a: (a.start, -(a.end - a.start)))
     kept: list[Amount] = []
     for amount in found:
@@ -268,6 +298,15 @@ def find_amounts(text: str) -> list[Amount]:
     return kept
 
 
+_FIELD_AMOUNT = re.compile(
+    r"(?:amount|金额)\s*[:：]\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*[|｜;；,，]\s*"
+    r"(?:currency|币种|貨幣|货币)\s*[:：]\s*(?P<cur>[A-Z]{3})\b",
+    re.I,
+)
+_TABLE_UNIT = re.compile(r"单位\s*[：:]\s*(?:人民币)?(?P<k>千)?(?P<unit>万|亿)?元")
+_TABLE_CELL = re.compile(
+    r"[|｜]\s*(?!(?:19|20)\d{2}\s*(?:$|[|｜；;。\n]))(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?=$|[|｜；;。\n])"
+)
 _JOINED = re.compile(r"\s*(?:及|和|与|、|，|,|或|至|到|和|以及|and|or|to|-|～|~)\s*", re.I)
 
 

@@ -116,6 +116,12 @@ ZH_SUFFIXES: dict[str, str] = {
     "总会": "ngo",
     "联谊会": "ngo",
     "互助会": "ngo",
+    "助学社": "ngo",
+    "公益社": "ngo",
+    "读书会": "ngo",
+    "救助会": "ngo",
+    "救援志愿队": "ngo",
+    "助学会": "ngo",
     "协进会": "ngo",
     "福利会": "ngo",
     "慈善信托基金": "foundation",
@@ -150,6 +156,7 @@ ZH_WEAK_SUFFIXES: dict[str, str] = {
     "署": "government",
     "厅": "government",
     "分局": "government",
+    "公司": "business",
     # people's organizations of a place (陇南市妇联, 深圳市残联, 共青团广州市委)
     "妇联": "government",
     "残联": "government",
@@ -164,6 +171,11 @@ _SUFFIX_RX = "|".join(
     sorted(map(re.escape, {**ZH_SUFFIXES, **ZH_WEAK_SUFFIXES}), key=len, reverse=True)
 )
 _NAME_INTERNAL = frozenset({"联合", "合作"})
+_GENERIC_COMPANY = re.compile(
+    r"(?:上市|母|子|分|总|该|这家|那家|各|多家|企业|科技|互联网|保险|投资|物业|运营|合资|外资|民营|"
+    r"国有|跨国|私营|咨询|能源|地产|传媒|网络|贸易|外贸|建筑|电力|燃气|电信|快递|物流|金融|证券|"
+    r"基金|信托|航空|汽车|药|医药|食品|服装|餐饮|酒店|旅游|游戏|软件|数据|平台|创业|初创|中小)$"
+)
 # Endings of schools, departments and commissions, whose names often join two fields with
 # 与/和/及 (社会学与人类学学院, 科学及技术委员会, 林业和草原局).
 _UNIT_SUFFIXES = frozenset({"学院", "学系", "研究中心", "研究院", "研究所", "委员会", "局", "厅"})
@@ -196,7 +208,8 @@ _WEAK_PREFIX = re.compile(
     r".*(?:[省市县州镇]|(?<![社园小地山灾城郊景片辖])区|自治区|特区|香港|澳门|台湾|"
     r"教育|卫生|健康|体育|文化|旅游|农业|林业|水利|商务|交通|财政|税务|审计|统计|民政|环境|"
     r"生态|资源|保障|福利|事务|家庭|应急|医保|发展|服务|研究|促进|控制|保护|支持|救助|援助|"
-    r"培训|指导|交流|工作|推广|康复|关爱|照护)$"
+    r"培训|指导|交流|工作|推广|康复|关爱|照护|传承|保育|营造|公益|慈善|志愿|互助|助学|助老|助残|"
+    r"养老|陪伴|成长|阅读|环保|创新|孵化|培育|赋能)$"
 )
 _PLACE_PREFIX = re.compile(
     r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
@@ -223,7 +236,7 @@ _BREAKERS = re.compile(
     r"依托|携带|调动|随着|承接|争取|按照|关于|单靠|继续|发挥|评估|提升|探索|扩大|申请|目前|"
     r"如果|不再|一道|愿意|做|报告|很可能会|移交|走进|专访|看作|纳入|依靠|加上|看到|衡量|听取|"
     r"组成|受|但|便|获|承担|承接|今年|去年|近日|日前|本月|当年|本年度|此前|近期|昨日|昨天|今天|"
-    r"校友企业|爱心企业|民营企业|国有企业|社会企业|社企|[0-9一二三四五六七八九十百千万]+(?:所|家|个)|"
+    r"校友企业|爱心企业|民营企业|国有企业|社会企业|社企|[0-9一二三四五六七八九十百千万]+(?:所|家|个|支|批)|这支|该支|"
     r"\d{1,4}年|\d{1,2}月|\d{1,2}日|[A-Za-z0-9]+(?=[\u4e00-\u9fff]))"
 )
 _EN_HEAD = (
@@ -555,7 +568,11 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
             more = _SUFFIX_AFTER.match(norm, end)
         if suffix == "政府" and not _GOVERNMENT_PLACE_END.search(prefix):
             continue  # 地方政府, 承接政府, 非政府: not a named government
-        if suffix in ZH_WEAK_SUFFIXES and (
+        if suffix == "公司":
+            # 远扬纺织公司, not 上市公司, 母公司, 科技公司
+            if len(prefix) < 3 or _GENERIC_COMPANY.search(prefix):
+                continue
+        elif suffix in ZH_WEAK_SUFFIXES and (
             len(prefix) < 3
             or not (
                 _WEAK_PREFIX.match(prefix) or (suffix == "中心" and _PROVINCE_START.match(prefix))
@@ -891,6 +908,10 @@ _BRANCH_AFTER = re.compile(
     r"广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|台湾|"
     r"[\u4e00-\u9fff]{2}市)(?:分公司|公司|分行|支行|分部)"
 )
+_OFFICE_AFTER = re.compile(
+    r"(?:驻华|驻京|驻沪|驻港|驻中国|中国|北京|上海|香港)?(?:办事处|代表处|代表团|办公室)|"
+    r"(?:股份|集团)?有限(?:责任)?公司|股份公司"
+)
 # A government body's unit written right after it (衛福部社會及家庭署, 臺北市政府社會局).
 _GOV_UNIT = re.compile(
     r"[\u4e00-\u9fff]{1,3}(?:及[\u4e00-\u9fff]{1,3})?(?:局|署|厅|处|司)(?![\u4e00-\u9fff]{0,1}长)"
@@ -911,6 +932,10 @@ def _with_country(text: str, norm: str, m: OrgMention) -> OrgMention:
                 method="rule",
             )
         return m
+    if m.method == "gazetteer" and _HAN.search(m.text):
+        office = _OFFICE_AFTER.match(norm, m.end)
+        if office:  # 联合国儿童基金会驻华办事处, 恒信集团有限公司: the same organization
+            return replace(m, text=text[m.start : office.end()], end=office.end())
     if m.method != "gazetteer" or m.type not in ("business", "international"):
         return m
     branch = _BRANCH_AFTER.match(norm, m.end) if _HAN.search(m.text) else None
@@ -1111,8 +1136,8 @@ def _with_legal_form(text: str, norm: str, m: OrgMention) -> OrgMention:
 # Development Foundation (hereinafter "CYDF")": later mentions of the short name are that
 # organization.
 _SHORT_NAME = re.compile(
-    r"\s*[（(]\s*(?:以下简称|下称|简称|以下稱|下稱|簡稱|hereinafter(?:\s+referred\s+to\s+as)?|"
-    r"hereafter)?\s*[:：]?\s*[“\"「『']([^”\"」』'）)]{2,20})[”\"」』']\s*[）)]",
+    r"\s*[（(]\s*(?:(?:以下简称|下称|简称|以下稱|下稱|簡稱|hereinafter(?:\s+referred\s+to\s+as)?|"
+    r"hereafter)?\s*[:：]?\s*[“\"「『']([^”\"」』'）)]{2,20})[”\"」』']|(?-i:([A-Z][A-Za-z]{0,6}[A-Z])))\s*[）)]",
     re.I,
 )
 
@@ -1120,18 +1145,24 @@ _SHORT_NAME = re.compile(
 def _short_names(text: str, norm: str, mentions: list[OrgMention]) -> list[OrgMention]:
     defined: dict[str, OrgMention] = {}
     spans: list[tuple[int, int]] = []
+    kept: list[tuple[int, int]] = []
     for m in mentions:
         got = _SHORT_NAME.match(norm, m.end)
-        if got:
+        if got and got.group(1):
             defined[got.group(1)] = m
             spans.append(got.span(1))
+        elif got:  # "Yunling Ecological Foundation (YEF)": later "YEF" is that organization
+            defined[got.group(2)] = m
+            kept.append(got.span(2))
     if not defined:
         return mentions
-    # the definition itself (（以下简称“中扶贫”）) restates the name just given: no mention
+    # a quoted definition (（以下简称“中扶贫”）) restates the name just given: no mention; an
+    # acronym in brackets stays a mention only where a known name was found there ("(UNDP)")
     mentions = [m for m in mentions if not any(a < m.end and m.start < b for a, b in spans)]
-    taken = [(m.start, m.end) for m in mentions] + spans
+    taken = [(m.start, m.end) for m in mentions] + spans + kept
     for short, full in defined.items():
-        for hit in re.finditer(re.escape(short), norm):
+        pattern = rf"\b{re.escape(short)}\b" if short.isascii() else re.escape(short)
+        for hit in re.finditer(pattern, norm):
             a, b = hit.start(), hit.end()
             if any(s < b and a < e for s, e in taken):
                 continue

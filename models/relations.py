@@ -33,7 +33,8 @@ FUNDING_TRIGGERS = [
         r"由[^，,。；;]{2,30}?提供|融资|"
         r"grant\w*|award\w*|fund(?:ed|ing)\b|"
         r"(?:(?<=\bto )|(?<=\bwill )|(?<=\balso )|(?<=\band )|(?<=\bhelp ))fund\b|"
-        r"funds\b(?=\s+(?:the|a|an|[A-Z]))|committed|pledged|provid\w*|allocat\w*|"
+        r"funds\b(?=\s+(?:the|a|an|[A-Z]))|commit(?:ted|ting|s)\b|pledg\w*|provid\w*|allocat\w*|"
+        r"disburs\w*|"
         r"(?:received|receives|receiving|secured|won)(?=(?:[^.;]|\.\d){0,60}?\bfrom\b)|"
         r"contribut\w*|\bpa(?:id|ys|ying)\b",
     ),
@@ -45,14 +46,17 @@ FUNDING_TRIGGERS = [
         r"put\s+[^.;]{1,30}?\s+into\b",
     ),
     ("sponsorship", r"赞助|冠名|sponsor\w*"),
+    # the value of a contract for commissioned services (委托Y执行…，合同金额为80万元)
+    ("other", r"合同金额|合约金额|契约金额|服务合约|contract\s+(?:worth|valued\s+at|of)\b"),
 ]
 _TRIGGER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in FUNDING_TRIGGERS), re.I)
 _NEGATIVE = re.compile(
-    r"预算|支出|总额|筹集|募集|募得|筹得|筹款|(?<![」”』])计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
+    r"预算|支出|总额|筹集|募集|募得|筹得|筹款|计划(?=于|在|向|将|投入|筹|募|捐|资助|拨|出资|设立|明年|今年|年内|用|新增|再|追加)|(?<=[，,。；;])计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
     r"规模|总资产|净资产|收入|营收|成本|花费|合计|共计|总计|累计|"
-    r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|worth|assets|"
+    r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|assets|"
+    r"(?<!contract )worth|"
     r"cost|expenditure|income|target|endowment|原始基金|注册资金|注册资本|总投资|投资总额|"
-    r"\btotals\b|combined|total\s+(?:social\s+)?(?:investment|giving|spending)|总投入|需要|还需|需新增|估算|缺口|\bneeds?\b|estimat\w*",
+    r"\btotals\b|combined|total\s+(?:\w+\s+){0,2}(?:investment|giving|spending|donations|income)|总投入|需要|还需|需新增|估算|缺口|\bneeds?\b|estimat\w*",
     re.I,
 )
 # Money asked for and not given: no funding in that sentence, whatever else it says.
@@ -62,7 +66,7 @@ _VETO = re.compile(
     re.I,
 )
 _SOFT_TOTAL = re.compile(r"总额|合计|共计|总计|累计")
-_CLAUSE = re.compile(r"[，,；;：:]")
+_CLAUSE = re.compile(r"[，；;：:]|,(?!\d{3})")  # not the thousands comma of 450,000
 _PASSIVE = re.compile(
     r"获得|获(?!胜|悉)|接受|接收|收到|得到|received|receives|receiving|won|secured", re.I
 )
@@ -153,6 +157,13 @@ _ANAPHORS: list[tuple[re.Pattern[str], Any]] = [
         lambda o: o.type == "government",
     ),
     (re.compile(r"该校|该大学|\b[Tt]he university\b"), lambda o: o.type == "academic"),
+    (
+        re.compile(r"该联盟|该网络|该平台|\b[Tt]he (?:alliance|network|coalition|platform)\b"),
+        lambda o: (
+            re.search(r"(?:联盟|网络|平台|Alliance|Network|Coalition|Platform)$", simplify(o.text))
+            is not None
+        ),
+    ),
     (re.compile(r"(?<=[向为给予])其"), lambda o: True),  # 与Y签约，并向其拨付: Y
     (re.compile(r"(?<=[与和同])其(?!说|这样|让|他|它|余|中|实)"), lambda o: True),  # 並與其簽訂
     (re.compile(r"后者|\b[Tt]he latter\b"), lambda o: True),
@@ -201,6 +212,17 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                     ]
                 )
                 earlier = [o for o in earlier if o.start < clause_lo] or earlier
+            elif (
+                m.group(0).endswith("其")
+                and norm[m.start() - 1 : m.start()] not in "向为给予与和同"
+            ):
+                # a clause opening with 其 (X收到…；同年，其向Y捐赠): the subject of the sentence
+                # or clause group before, not the last name in it
+                block = max(norm.rfind("。", 0, m.start()), norm.rfind("；", 0, m.start()))
+                prev = max(norm.rfind("。", 0, max(block, 0)), norm.rfind("；", 0, max(block, 0)))
+                subject = next((o for o in earlier if prev < o.start < block), None)
+                if subject is not None:
+                    earlier = [subject]
             elif m.group(0) in ("后者", "the latter", "The latter"):
                 # the latter of two: not the sentence's own subject (A…向后者: not A)
                 lo = max((a for a, _ in sentences(norm) if a <= m.start()), default=0)
@@ -304,7 +326,8 @@ def _group(orgs: list[OrgMention], norm: str, anchor: OrgMention) -> list[OrgMen
 
 
 _TO_GAP = re.compile(
-    r"^(?:\s*[，,]?\s*(?:向|给|为|对|予|用于支持|支持|帮助|to|for|into)\s*(?:the\s+)?|\s*)$", re.I
+    r"^(?:\s*[，,]?\s*(?:向|给|为|对|予|用于支持|支持|帮助|资助|协助|捐助|to|for|into)\s*(?:the\s+)?|\s*)$",
+    re.I,
 )
 _FROM = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
 _PRONOUN = re.compile(r"^\s*(?:向|给|为)?\s*(?:其|该|它们|他们)")
@@ -328,7 +351,7 @@ def _first_recipient(norm: str, after: list[OrgMention], start: int) -> OrgMenti
         gap = norm[start : o.start]
         if (
             _TO_GAP.match(gap)
-            or len(gap.strip()) <= 2
+            or (len(gap.strip()) <= 2 and not re.search(r"[，,；;。]", gap))
             or re.search(r"(?:向|给|为|予|to|for|into)\s*(?:the\s+)?$", gap, re.I)
         ):
             return o
@@ -340,9 +363,25 @@ def _receiver(
 ) -> OrgMention | None:
     """The receiving organization after the trigger: first the one the amount leads to
     ("RMB 1.8 million to X"), else one right after the trigger (资助X300万元)."""
-    return _first_recipient(norm, after, max(trig.end(), amount.end)) or _first_recipient(
-        norm, after, trig.end()
+    return (
+        _first_recipient(norm, after, max(trig.end(), amount.end))
+        or _first_recipient(norm, after, trig.end())
+        or next(
+            (
+                o
+                for o in after
+                if o.start > amount.end
+                and _LATER_RECEIVER.search(norm, max(0, o.start - 8), o.start)
+            ),
+            None,
+        )
     )
+
+
+# a receiver named in a later clause of the sentence (…，善款全部用于支持Y; 款项将拨给Y)
+_LATER_RECEIVER = re.compile(
+    r"(?:用于支持|全部用于支持|拨给|拨付给|转交|捐给|交由|to support)\s*(?:the\s+)?$", re.I
+)
 
 
 def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMention]:
@@ -372,6 +411,18 @@ def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool
         return False
     signed = _PARTNER.search(norm, group[0].end, trig_at)
     return signed is not None and not _BOTH.search(norm, signed.end(), trig_at)
+
+
+_PROJECT_OF = re.compile(r"(?:的)?[^，,。；;]{0,14}?(?:项目|计划|行动|课程|服务|活动)")
+
+
+def _project_owner(norm: str, orgs: list[OrgMention], lo: int) -> OrgMention | None:
+    """The organization whose project the sentence funds (X的非遗进校园项目由Y资助; X乡村阅读项目
+    获Y资助): named right before the project's name."""
+    for o in reversed(orgs):
+        if o.start >= lo and _PROJECT_OF.match(norm, o.end):
+            return o
+    return None
 
 
 def _roles(
@@ -437,8 +488,10 @@ def _roles(
         to = _first_recipient(norm, [o for o in after if o.start > by_en.end], by_en.end)
         return [by_en], to or (before[-1] if before else None)
     by = re.search(r"由\s*$", norm[lo : before[-1].start]) if before else None
-    if by:  # 由X资助的Y
-        return [before[-1]], _first_recipient(norm, after, trig.end())
+    if by:  # 由X资助的Y; Y的…项目由X资助
+        return [before[-1]], _first_recipient(norm, after, trig.end()) or _project_owner(
+            norm, [o for o in before[:-1]], lo
+        )
     commission = re.search(r"委托|commissioned", norm[lo : trig.start()], re.I)
     if commission and before:
         pos = lo + commission.start()
@@ -498,7 +551,8 @@ _GRANTEE_LABEL = re.compile(
     re.I,
 )
 _DONOR_HEADER = re.compile(
-    r"捐款者|捐赠者|捐赠方|捐款方|捐赠名单|捐款名单|鸣谢|致谢|感谢|donors|contributors|"
+    r"捐款者|捐赠者|捐赠方|捐款方|捐赠名单|捐款名单|芳名|鸣谢|致谢|感谢|donors|contributors|"
+    r"donations\s+received|received\s+from|"
     r"thanks|acknowledg\w*",
     re.I,
 )
@@ -766,6 +820,8 @@ def _decide_funding(
         key=lambda x: -x[1]["recipient"],
     )
     recipient = rest[0][0] if rest and rest[0][1]["recipient"] >= t.recipient else None
+    if recipient is not None and _TRIGGER.match(norm, recipient.end):
+        recipient = None  # …，B捐赠150万元: B gives in its own clause, it does not receive
     if recipient is None and partners:
         recipient = partners[0]
     if not funders and cand.funders != [None]:
@@ -835,7 +891,7 @@ _REPORTS_BEFORE = re.compile(
 def _reporter(norm: str, o: OrgMention) -> bool:
     return bool(
         _REPORTS_AFTER.match(norm, o.end)
-        or _REPORTS_BEFORE.search(norm, max(0, o.start - 16), o.start)
+        or _REPORTS_BEFORE.search(norm, max(0, o.start - 24), o.start)
     )
 
 

@@ -204,7 +204,9 @@ def test_every_annotated_amount_parses_to_its_value_and_currency():
     for p in load_relations_eval():
         found = find_amounts(p["text"])
         for g in p["funding"]:
-            got = [a for a in found if g["amount_text"] in a.text or a.text in g["amount_text"]]
+            got = [a for a in found if a.text == g["amount_text"]] or [
+                a for a in found if g["amount_text"] in a.text or a.text in g["amount_text"]
+            ]
             assert got, (p["id"], g["amount_text"], [a.text for a in found])
             assert (got[0].value, got[0].currency) == (float(g["amount"]), g["currency"]), p["id"]
             checked += 1
