@@ -196,6 +196,13 @@ _SUFFIX_AFTER = re.compile(
                     "公益基金",
                     "代表处",
                     "办事处",
+                    "有限公司",
+                    "股份有限公司",
+                    "有限责任公司",
+                    "联合会",
+                    "协会",
+                    "促进会",
+                    "研究会",
                 ),
             ),
             key=len,
@@ -209,7 +216,7 @@ _WEAK_PREFIX = re.compile(
     r"教育|卫生|健康|体育|文化|旅游|农业|林业|水利|商务|交通|财政|税务|审计|统计|民政|环境|"
     r"生态|资源|保障|福利|事务|家庭|应急|医保|发展|服务|研究|促进|控制|保护|支持|救助|援助|"
     r"培训|指导|交流|工作|推广|康复|关爱|照护|传承|保育|营造|公益|慈善|志愿|互助|助学|助老|助残|"
-    r"养老|陪伴|成长|阅读|环保|创新|孵化|培育|赋能)$"
+    r"养老|陪伴|成长|阅读|环保|创新|孵化|培育|赋能|评估|咨询|规划)$"
 )
 _PLACE_PREFIX = re.compile(
     r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
@@ -219,7 +226,10 @@ _PLACE_PREFIX = re.compile(
 # A 中心 whose name starts with a province-level place (甘肃明日阅读推广中心) is a name too.
 _PROVINCE_START = re.compile(
     r"(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
-    r"湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门)"
+    r"湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|"
+    r"成都|广州|深圳|杭州|南京|武汉|西安|苏州|厦门|青岛|大连|宁波|郑州|长沙|昆明|合肥|济南|福州|"
+    r"沈阳|哈尔滨|石家庄|太原|南昌|贵阳|南宁|兰州|海口|银川|西宁|珠海|东莞|佛山|无锡|温州|泉州|"
+    r"台北|高雄|台中|台南)"
     r"[\u4e00-\u9fff]{2,}"
 )
 # A name is a run of Chinese characters (and a few marks) before the suffix. The run is trimmed
@@ -233,10 +243,10 @@ _BREAKERS = re.compile(
     r"营办|营运|运营|筹建|兴建|用于|建立|我们|他们|你们|自己|开设|创办|开办|兴办|筹办|资助|支持|联合|发起|举办|主办|承办|协办|签署|签约|成立|加入|宣布|获得|捐赠|捐资|捐款|"
     r"委托|携手|通过|包括|其中|以及|来自|作为|担任|代表|表示|认为|指出|介绍|邀请|参与|推动|"
     r"召开|出席|启动|设立|牵头|合作|共同|分别|先后|多家|各地|该|这|此|其|有|予|记者|学者|以|于|"
-    r"依托|携带|调动|随着|承接|争取|按照|关于|单靠|继续|发挥|评估|提升|探索|扩大|申请|目前|"
+    r"依托|携带|调动|随着|承接|争取|按照|关于|单靠|继续|发挥|提升|探索|扩大|申请|目前|"
     r"如果|不再|一道|愿意|做|报告|很可能会|移交|走进|专访|看作|纳入|依靠|加上|看到|衡量|听取|"
     r"组成|受|但|便|获|承担|承接|今年|去年|近日|日前|本月|当年|本年度|此前|近期|昨日|昨天|今天|"
-    r"校友企业|爱心企业|民营企业|国有企业|社会企业|社企|[0-9一二三四五六七八九十百千万]+(?:所|家|个|支|批)|这支|该支|"
+    r"校友企业|爱心企业|民营企业|国有企业|社会企业|社企|(?:[0-9]+|[一二两三四五六七八九十几数][十百千万]*)(?:所|家|个|支|批)|这支|该支|"
     r"\d{1,4}年|\d{1,2}月|\d{1,2}日|[A-Za-z0-9]+(?=[\u4e00-\u9fff]))"
 )
 _EN_HEAD = (
@@ -964,6 +974,11 @@ _SLOT_ZH_GIVER = re.compile(
     r"(?:宣布|今年|近日|日前|再次|再度|已经|已|也|还|将|共|先后|累计|首期|每年)*"
     r"(?P<to>向)"
 )
+# the giver named after 获 before a giving word (音乐会获鼎丰保险冠名赞助80万元)
+_SLOT_ZH_GIVER_AFTER = re.compile(
+    r"获(?:得)?(?P<name>[\u4e00-\u9fffA-Za-z]{4,10}?)(?:冠名|独家|全额|首期|专项)?"
+    r"(?:赞助|资助|捐赠|捐款|注资|投资|拨款)(?!基金|机构|公司|人|方|者)"
+)
 _SLOT_ZH_GETTER = re.compile(
     r"(?:^|(?<=[。！？；，、\s：:”」』]))(?P<name>[\u4e00-\u9fffA-Za-z]{3,10}?)"
     r"(?:今年|去年|近日|日前|再次|再度|已经|已|也|还|先后|共|累计|首次|本月|上月)*"
@@ -980,7 +995,8 @@ _SLOT_ZH_TAKER = re.compile(
 )
 _PERSONAL = re.compile(
     r"董事长|总裁|总经理|先生|女士|主席|创始人|校友|夫妇|家族|教授|老师|书记|市长|局长|院长|"
-    r"理事长|秘书长|会长|网友|市民|居民|村民|志愿者|爱心人士|明星|艺人"
+    r"理事长|秘书长|会长|网友|市民|居民|村民|志愿者|爱心人士|明星|艺人|人次|人士|"
+    r"[0-9一二三四五六七八九十百千万数几多]+(?:人|笔|位|名|次|户|家)"
 )
 # Items of a grant or donor list: a name right before its amount, after the list's header
 # (本會於年內撥出下列資助——A港幣150萬元、B港幣88萬元; "Grants approved: A, US$420,000; B, …").
@@ -1002,7 +1018,11 @@ _NOT_LIST_ITEM = re.compile(
     r"项目|计划|合同|首期|二期|每年|平均"
 )
 _ITEM_VERB = re.compile(r"(?:捐赠|捐款|捐资|捐出|资助|拨付|拨款|出资|赞助|配捐|注资|投资)$")
-_SLOT_ZH_NOT = re.compile(r"^(?:该|本|其|这|我|他|她|它|此|每|各|不少|多家|一些|部分|许多)")
+_SLOT_ZH_NOT = re.compile(
+    r"^(?:该|本|其|这|我|他|她|它|此|每|各|不少|多家|一些|部分|许多|社会各界|社会|政府|国家|省|市|区|县|"
+    r"企业|个人|网友|民间|爱心|匿名|多方|多笔|两笔|一笔|首笔|专项|项目|财政|双方|"
+    r"[两二三四五六七八九十几数]+(?:会|家|所|个|方))|各$"
+)
 _EN_WORD = r"[A-Z][A-Za-z0-9&'’-]*(?:\.[A-Za-z0-9]+)*"
 _EN_NAME = rf"{_EN_WORD}(?: (?:{_EN_WORD}|of|for|and|&))*(?![\w$])"
 _SLOT_EN = [
@@ -1069,6 +1089,8 @@ def _slot_names(
             if len(name) == 3 and name[0] in _SURNAMES:
                 continue
             found.append((hit.start("name"), hit.end("name"), "other"))
+        for hit in _SLOT_ZH_GIVER_AFTER.finditer(norm):
+            found.append((hit.start("name"), hit.end("name"), "other"))
         for hit in _SLOT_ZH_TAKER.finditer(norm):
             found.append((hit.start("name"), hit.end("name"), "other"))
     for head in _LIST_HEAD.finditer(norm):
@@ -1098,7 +1120,7 @@ def _slot_names(
             otype = "other"
         elif _HAN.search(name):
             if (
-                _SLOT_ZH_NOT.match(name)
+                _SLOT_ZH_NOT.search(name)
                 # kinds of organization (社企) may be part of a brand (社企流)
                 or _BREAKERS.match(re.sub(r"社企|社会企业|企业", "", name))
                 or _PERSONAL.search(name)

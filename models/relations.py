@@ -34,7 +34,7 @@ FUNDING_TRIGGERS = [
         r"grant\w*|award\w*|fund(?:ed|ing)\b|"
         r"(?:(?<=\bto )|(?<=\bwill )|(?<=\balso )|(?<=\band )|(?<=\bhelp ))fund\b|"
         r"funds\b(?=\s+(?:the|a|an|[A-Z]))|commit(?:ted|ting|s)\b|pledg\w*|provid\w*|allocat\w*|"
-        r"disburs\w*|"
+        r"disburs\w*|inject(?:ed|s|ing)?\b|提供(?=[^，,。；;]{0,12}(?:资金|基金|经费|款))|"
         r"(?:received|receives|receiving|secured|won)(?=(?:[^.;]|\.\d){0,60}?\bfrom\b)|"
         r"contribut\w*|\bpa(?:id|ys|ying)\b",
     ),
@@ -54,7 +54,7 @@ _NEGATIVE = re.compile(
     r"预算|支出|总额|筹集|募集|募得|筹得|筹款|计划(?=于|在|向|将|投入|筹|募|捐|资助|拨|出资|设立|明年|今年|年内|用|新增|再|追加)|(?<=[，,。；;])计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
     r"规模|总资产|净资产|收入|营收|成本|花费|合计|共计|总计|累计|"
     r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|assets|"
-    r"(?<!contract )worth|"
+    r"(?<!contract )worth|\bfees?\b|each\s+to\s+attend|报名费|会费|参会费|学费|"
     r"cost|expenditure|income|target|endowment|原始基金|注册资金|注册资本|总投资|投资总额|"
     r"\btotals\b|combined|total\s+(?:\w+\s+){0,2}(?:investment|giving|spending|donations|income)|总投入|需要|还需|需新增|估算|缺口|\bneeds?\b|estimat\w*",
     re.I,
@@ -64,6 +64,11 @@ _VETO = re.compile(
     r"applied\s+for|turned\s+down|was\s+rejected|were\s+rejected|未获批|未获|未能获得|没有获得|"
     r"落选|被拒|拒绝|婉拒|declined|funding\s+request|grant\s+request|requested",
     re.I,
+)
+# a price per person right after the amount ("paid US$1,500 each to attend", 每人200元)
+_PER_HEAD = re.compile(
+    r"\b(?:each\s+to\s+attend|each\s+for|per\s+(?:person|head|ticket|seat|participant))|"
+    r"每人|每张|每份|/人"
 )
 _SOFT_TOTAL = re.compile(r"总额|合计|共计|总计|累计")
 _CLAUSE = re.compile(r"[，；;：:]|,(?!\d{3})")  # not the thousands comma of 450,000
@@ -98,7 +103,7 @@ PARTNERSHIP_TRIGGERS = [
         r"jointly\s+(?:launched|initiated|founded|established|set up)|co-?founded|"
         r"co-?launched|launched\s+jointly",
     ),
-    ("network", r"加入|入盟|成为\S{0,8}成员|joined|became\s+(?:a\s+)?members?\s+of"),
+    ("network", r"加入|入盟|成为\S{0,8}成员|joined(?!\s+forces)|became\s+(?:a\s+)?members?\s+of"),
     ("commission", r"委托|购买服务|政府购买|commission\w*|contracted"),
     (
         "other",
@@ -137,7 +142,10 @@ _ANAPHORS: list[tuple[re.Pattern[str], Any]] = [
         re.compile(r"该基金会|该基金|\b[Tt]he (?:foundation|trust|fund)\b"),
         lambda o: o.type == "foundation",
     ),
-    (re.compile(r"该会(?![议员计])"), lambda o: simplify(o.text).endswith("会")),
+    (
+        re.compile(r"该会(?![议员计])"),
+        lambda o: simplify(o.text).endswith("会") or o.sector == "nonprofit",
+    ),
     (
         re.compile(r"该集团|该公司|该企业|该行|\b[Tt]he (?:company|group|firm|bank)\b"),
         lambda o: o.type == "business",
@@ -164,10 +172,26 @@ _ANAPHORS: list[tuple[re.Pattern[str], Any]] = [
             is not None
         ),
     ),
-    (re.compile(r"(?<=[向为给予])其"), lambda o: True),  # 与Y签约，并向其拨付: Y
+    (re.compile(r"(?<=[向为给予托])其"), lambda o: True),  # 与Y签约，并向其拨付: Y; 委托其
     (re.compile(r"(?<=[与和同])其(?!说|这样|让|他|它|余|中|实)"), lambda o: True),  # 並與其簽訂
     (re.compile(r"后者|\b[Tt]he latter\b"), lambda o: True),
     (re.compile(r"前者|\b[Tt]he former\b"), lambda o: True),
+    # a bare kind word standing for the one named before (加入X联合会，并获联合会补助)
+    *(
+        (
+            re.compile(rf"(?<=[获向由与和])(?:该)?{kind}(?![会员长])"),
+            (lambda k: lambda o: simplify(o.text).endswith(k))(kind),
+        )
+        for kind in ("联合会", "基金会", "协会", "联盟", "总会", "网络")
+    ),
+    # "… and the alliance gave it NT$300,000": it is named before, not the giver
+    (
+        re.compile(
+            r"(?:(?<=\bgave )|(?<=\bgranted )|(?<=\bawarded )|(?<=\bgives )|(?<=\bgrants )|"
+            r"(?<=\bpaid )|(?<=\bsent ))it\b"
+        ),
+        lambda o: True,
+    ),
     # a sentence opening with "It" and a giving or partnering verb: the organization before
     (
         re.compile(
@@ -199,7 +223,9 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                 # the former of the two named before: the one before the latest
                 latest = earlier[-1].org_id if earlier else None
                 earlier = [o for o in earlier if o.org_id != latest]
-            elif m.group(0) == "其" and norm[m.start() - 1 : m.start()] in "向为给予与和同":
+            elif (
+                m.group(0) == "其" and norm[m.start() - 1 : m.start()] in "向为给予与和同托"
+            ) or m.group(0) == "it":
                 # 腾讯公益另向其配捐: not the clause's own subject
                 clause_lo = max(
                     [
@@ -211,10 +237,14 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                         ),
                     ]
                 )
-                earlier = [o for o in earlier if o.start < clause_lo] or earlier
+                # the clause's subject may itself be a phrase read before ("the alliance gave it")
+                subject_ids = {o.org_id for o in out if clause_lo <= o.start < m.start()}
+                earlier = [
+                    o for o in earlier if o.start < clause_lo and o.org_id not in subject_ids
+                ] or earlier
             elif (
                 m.group(0).endswith("其")
-                and norm[m.start() - 1 : m.start()] not in "向为给予与和同"
+                and norm[m.start() - 1 : m.start()] not in "向为给予与和同托"
             ):
                 # a clause opening with 其 (X收到…；同年，其向Y捐赠): the subject of the sentence
                 # or clause group before, not the last name in it
@@ -398,9 +428,14 @@ def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMe
 
 
 _ASIDE = re.compile(r"\s*[,，]\s*(?:which|who|that|an?|the|one of|its)\b", re.I)
+_WITNESSED = re.compile(r"(?:出席|参加|见证|列席|attended|witnessed)[^，,。；;]{0,6}$", re.I)
+_HOSTS = re.compile(
+    r"\s*(?:联合|共同)?(?:主办|协办|承办|合办|联办)|\s*(?:co-?host|co-?organi[sz])", re.I
+)
 _BOTH = re.compile(
     r"双方|两家|二者|两者|各自|各(?=出资|捐|拨|投入|提供)|\bboth\b|the two|\beach\b", re.I
 )
+_PASSIVE_AFTER = re.compile(r"[^，,。；;]{0,6}?(?:获得|获(?!胜|悉)|接受|收到|得到)")
 _WITH_BEFORE = re.compile(r"(?:与|同|跟|\bwith)\s*(?:the\s+)?$", re.I)
 
 
@@ -413,6 +448,9 @@ def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool
     return signed is not None and not _BOTH.search(norm, signed.end(), trig_at)
 
 
+_RAISED = re.compile(
+    r"[」”』\"]?(?:近日|日前|今年|本月)?(?:宣布)?(?:完成|获得)[^，,。；;]{0,10}融资"
+)
 _PROJECT_OF = re.compile(r"(?:的)?[^，,。；;]{0,14}?(?:项目|计划|行动|课程|服务|活动)")
 
 
@@ -487,12 +525,14 @@ def _roles(
     if by_en is not None:  # "Y was granted … by X", "… has been donated by X to Y"
         to = _first_recipient(norm, [o for o in after if o.start > by_en.end], by_en.end)
         return [by_en], to or (before[-1] if before else None)
-    by = re.search(r"由\s*$", norm[lo : before[-1].start]) if before else None
-    if by:  # 由X资助的Y; Y的…项目由X资助
-        return [before[-1]], _first_recipient(norm, after, trig.end()) or _project_owner(
-            norm, [o for o in before[:-1]], lo
+    by = re.search(r"(?<!交)由\s*$", norm[lo : before[-1].start]) if before else None
+    if by:  # 由X资助的Y; Y的…项目由X资助; Y完成A轮融资，由X领投
+        return [before[-1]], (
+            _first_recipient(norm, after, trig.end())
+            or _project_owner(norm, before[:-1], lo)
+            or next((o for o in before[:-1] if _RAISED.match(norm, o.end)), None)
         )
-    commission = re.search(r"委托|commissioned", norm[lo : trig.start()], re.I)
+    commission = re.search(r"委托|交由|commissioned", norm[lo : trig.start()], re.I)
     if commission and before:
         pos = lo + commission.start()
         givers = [o for o in before if o.end <= pos]
@@ -501,7 +541,7 @@ def _roles(
             return [givers[-1]], takers[0]
     funder = None
     recipient = None
-    for o in reversed(before):
+    for o in reversed(_outside_asides(norm, before, trig.start())):
         if _marked_receiver(norm, lo, o):
             recipient = recipient or o
         else:
@@ -552,7 +592,7 @@ _GRANTEE_LABEL = re.compile(
 )
 _DONOR_HEADER = re.compile(
     r"捐款者|捐赠者|捐赠方|捐款方|捐赠名单|捐款名单|芳名|鸣谢|致谢|感谢|donors|contributors|"
-    r"donations\s+received|received\s+from|"
+    r"donations\s+received|received\s+from|接受捐赠|收到捐赠|受赠明细|"
     r"thanks|acknowledg\w*",
     re.I,
 )
@@ -608,6 +648,17 @@ def _list_roles(
         items = [o for o in orgs if item_lo < o.start and o.end <= amount.start]
         if len(items) == 1:
             break
+    item_start = max([colon] + [norm.rfind(c, colon, amount.start) for c in "；;"])
+    anonymous = not items and re.search(
+        r"(?:匿名|不具名|anonymous)[^，,；;]{0,6}[，,:：\s]*$",
+        norm[item_start : amount.start],
+        re.I,
+    )
+    if anonymous and _DONOR_HEADER.search(norm[start:colon]):
+        named = [o for o in orgs if start <= o.start and o.end <= colon] or (
+            [owner] if owner is not None else []
+        )
+        return [None], (named[-1] if named else None), "donation"  # 匿名人士，港幣30萬元
     if len(items) != 1 or not _ITEM_GAP.match(norm[items[-1].end : amount.start]):
         return None  # not one organization and its amount ("A to B, RMB …" reads as a sentence)
     item = items[-1]
@@ -721,6 +772,7 @@ def funding_candidates(
                 for c in (
                     *_NEGATIVE.finditer(norm, c_lo, amount.start),
                     *_NEGATIVE.finditer(norm, amount.end, min(c_hi, amount.end + 6)),
+                    *_PER_HEAD.finditer(norm, amount.end, min(c_hi, amount.end + 20)),
                 )
                 # a cue inside a name (联合国开发计划署) is part of the name
                 if not any(o.start <= c.start() < o.end for o in s_orgs)
@@ -742,10 +794,14 @@ def funding_candidates(
             if listed is not None:
                 funders, recipient, kind = [listed[0][0]], listed[1], listed[2]
                 negative = hard_negative = False
-                if funders == [None] and trig is not None:
-                    # 由X提供…，受款单位为Y: the sentence names the giver the fields leave out
-                    givers = _roles(norm, s_orgs, trig, amount, lo)[0]
-                    funders = [g for g in givers if g is None or g is not recipient] or [None]
+                if trig is not None and (funders == [None] or recipient is None):
+                    # 由X提供…，受款单位为Y; Y收到…捐款，捐赠方为X: the sentence names the
+                    # party the fields leave out
+                    givers, taker = _roles(norm, s_orgs, trig, amount, lo)
+                    if funders == [None]:
+                        funders = [g for g in givers if g is None or g is not recipient] or [None]
+                    if recipient is None and taker is not None and taker not in funders:
+                        recipient = taker
             elif trig is not None:
                 funders, recipient = _roles(norm, s_orgs, trig, amount, lo)
                 if each:  # A、B和C分别捐赠X、Y和Z: the i-th giver gives the i-th amount
@@ -834,6 +890,8 @@ def _decide_funding(
         c_lo, c_hi = _clause(norm, cand.lo, cand.hi, cand.amount.start)
         if c_lo <= r.start and r.end <= c_hi and _marked_receiver(norm, c_lo, r):
             recipient = r  # 向X资助480万元: the amount's own clause names the receiver
+        elif _PASSIVE_AFTER.match(norm, r.end) and cand.lo <= r.start:
+            recipient = r  # 该中心为此获X资助: the subject of 获 receives
     if recipient is None and cand.recipient is not None and cand.recipient.org_id not in taken:
         recipient = cand.recipient  # "… to X", 向X: the rules' explicit recipient
     return (funders or [None]), recipient
@@ -926,6 +984,15 @@ def find_funding(
             if prev.evidence[0] >= cand.block_lo and prev.funder is not None:
                 funders = [f.funder for f in out if f.amount is prev.amount]
                 evidence = (cand.block_lo, cand.hi)
+        if recipient is None:
+            c_lo = _clause(norm, cand.lo, cand.hi, cand.amount.start)[0]
+            if norm.startswith("其中", c_lo):
+                # X募集善款…，其中Y配捐1800万元: part of what X raised, so X receives
+                raiser = next((o for o in orgs if cand.lo <= o.start < c_lo), None)
+                if raiser is not None and all(
+                    f is None or f.org_id != raiser.org_id for f in funders
+                ):
+                    recipient = raiser
         owner = _owner(norm, [o for o in orgs if o.method != "anaphora"])
         if (
             recipient is None
@@ -983,6 +1050,8 @@ def find_partnerships(
             continue
         for trig in _PARTNER.finditer(norm, lo, hi):
             relation = next(k for k, v in trig.groupdict().items() if v)
+            if _WITNESSED.search(norm, max(lo, trig.start() - 12), trig.start()):
+                continue  # A、B的代表出席了签约仪式: they watched someone else sign
             before = [o for o in s_orgs if o.end <= trig.start()]
             after = [o for o in s_orgs if o.start >= trig.end()]
             if (
@@ -1001,8 +1070,11 @@ def find_partnerships(
                         break
                 parties = pair if len(pair) == 2 else []
             elif relation == "network":
+                # A与B加入Z: each member partners with the network, not the members with each other
                 members = _group(s_orgs, norm, before[-1]) if before else []
-                parties = members + after[:1]
+                pairs_of = [(m, after[0]) for m in members] if after else []
+                _add_pairs(out, seen, pairs_of, relation, lo, hi)
+                continue
             elif relation == "commission":
                 parties = before[-1:] + after[:1]
             elif (
@@ -1016,8 +1088,18 @@ def find_partnerships(
                 with_ = [
                     o
                     for o in after[:1]
-                    if re.search(r"与|和|同|with|between", norm[trig.end() : o.start], re.I)
+                    if re.search(
+                        r"(?:与|和|同|跟|\bwith|\bbetween)\s*(?:the\s+)?$|^\s*(?:with|between)\b",
+                        norm[trig.end() : o.start],
+                        re.I,
+                    )
+                    or (
+                        re.search(r"with$", trig.group(0), re.I)
+                        and re.fullmatch(r"\s*(?:the\s+)?", norm[trig.end() : o.start], re.I)
+                    )
                 ]
+                if with_:  # "partnered with A and the B": all listed after "with"
+                    with_ = _group(s_orgs, norm, with_[0])
                 if len(parties) == 1 and re.search(
                     r"(?:与|和|同|跟|with)\s*(?:the\s+)?$",
                     norm[max(lo, parties[0].start - 6) : parties[0].start],
@@ -1035,8 +1117,15 @@ def find_partnerships(
                         None,
                     )
                     parties = ([subject] if subject is not None else []) + parties
-                if len(parties) < 2:
-                    parties = parties + (with_ or after[: 2 - len(parties)])
+                if len(parties) < 2 or with_:
+                    # co-organizers are named with their verbs (由X主办、Y协办; 由X主办，A、B参会:
+                    # no pair with A or B)
+                    fill = (
+                        [o for o in s_orgs if o not in parties and _HOSTS.match(norm, o.end)]
+                        if relation == "co_organize"
+                        else after[: 2 - len(parties)]
+                    )
+                    parties = parties + (with_ or fill)
             parties = list(dict.fromkeys(parties))
             for a, b in combinations(parties, 2):
                 if a.org_id == b.org_id:
@@ -1049,6 +1138,23 @@ def find_partnerships(
         if model is not None:
             out += _model_partnerships(norm, lo, hi, s_orgs, model, seen)
     return out
+
+
+def _add_pairs(
+    out: list[Partnership],
+    seen: set[tuple[str, str, int]],
+    pairs: list[tuple[OrgMention, OrgMention]],
+    relation: str,
+    lo: int,
+    hi: int,
+) -> None:
+    for a, b in pairs:
+        if a.org_id == b.org_id:
+            continue
+        key = (*sorted((a.org_id, b.org_id)), lo)
+        if key not in seen:
+            seen.add(key)
+            out.append(Partnership(a, b, relation, direction(a, b), _evidence(lo, hi, a, b)))
 
 
 def _model_partnerships(

@@ -278,6 +278,99 @@ def _records(text: str) -> set[tuple[str | None, float, str | None]]:
                 ("腾讯公益", 3e5, "中华少年儿童慈善救助基金会"),
             },
         ),
+        # two amounts with thousands commas: the second keeps the giver
+        (
+            "The Lantern Trust awarded $450,000 to Renmin University of China and $300,000 to "
+            "the Center for Legal Aid Studies.",
+            {
+                ("Lantern Trust", 4.5e5, "Renmin University of China"),
+                ("Lantern Trust", 3e5, "Center for Legal Aid Studies"),
+            },
+        ),
+        # a commissioned service's contract value; a receiver in a later clause
+        (
+            "鄞江区民政局以政府购买服务方式，委托阳光社工事务所执行帮扶项目，合同金额为80万元。",
+            {("鄞江区民政局", 8e5, "阳光社工事务所")},
+        ),
+        (
+            "2021年汛期，明德公益基金会捐赠100万元，恒信慈善基金会捐赠150万元，善款全部用于支持"
+            "长江救援志愿队。",
+            {
+                ("明德公益基金会", 1e6, "长江救援志愿队"),
+                ("恒信慈善基金会", 1.5e6, "长江救援志愿队"),
+            },
+        ),
+        # the owner of the funded project; a company raising a round; part of what X raised
+        (
+            "青苗助学社乡村阅读项目的总预算为600万元，其中200万元由腾讯公益慈善基金会资助。",
+            {("腾讯公益慈善基金会", 2e6, "青苗助学社")},
+        ),
+        (
+            "社会企业“禾苗农创”近日完成A轮融资，由友成企业家乡村发展基金会领投3000万元。",
+            {("友成企业家乡村发展基金会", 3e7, "禾苗农创")},
+        ),
+        (
+            "广州市慈善会今年募集善款逾1.1亿元，其中腾讯公益慈善基金会配捐1800万元。",
+            {("腾讯公益慈善基金会", 1.8e7, "广州市慈善会")},
+        ),
+        # 其 opening a clause is the sentence's subject, not the last name
+        (
+            "2019年，恒信慈善基金会收到恒信集团捐赠的六千五百万元；同年，其向深圳蒲公英助学会捐赠300万元。",
+            {
+                ("恒信集团", 6.5e7, "恒信慈善基金会"),
+                ("恒信慈善基金会", 3e6, "深圳蒲公英助学会"),
+            },
+        ),
+        # a donor list with an anonymous donor; a company with its legal form; 获X冠名赞助
+        (
+            "晴天基金會2023年度捐款芳名：永嘉銀行，港幣200萬元；匿名人士，港幣30萬元。",
+            {("永嘉銀行", 2e6, "晴天基金會"), (None, 3e5, "晴天基金會")},
+        ),
+        (
+            "捐赠方：恒信集团有限公司；受赠方：恒信慈善基金会；捐赠金额：人民币壹仟万元整。",
+            {("恒信集团有限公司", 1e7, "恒信慈善基金会")},
+        ),
+        (
+            "暖阳儿童救助会主办的慈善音乐会获鼎丰保险冠名赞助80万元。",
+            {("鼎丰保险", 8e5, "暖阳儿童救助会")},
+        ),
+        # an acronym defined in brackets; a grant table row
+        (
+            "The Yunling Ecological Foundation (YEF) signed an agreement with Southwest Forestry "
+            "University. A scholarship at the university will be funded by YEF with 5 million "
+            "yuan.",
+            {("YEF", 5e6, "Southwest Forestry University")},
+        ),
+        (
+            "Funder: Ford Foundation | Recipient: China Development Brief | Amount: 300,000 | "
+            "Currency: USD | Year: 2012",
+            {("Ford Foundation", 3e5, "China Development Brief")},
+        ),
+        # 交由X营运 and 委托其: the body handed the service receives; a bare kind word refers back
+        (
+            "花蓮縣政府以委託方式，將長照據點交由財團法人門諾社會福利慈善事業基金會營運，並撥付新台幣360萬元。",
+            {("花蓮縣政府", 3.6e6, "財團法人門諾社會福利慈善事業基金會")},
+        ),
+        (
+            "花蓮的「洄瀾食物銀行」今年加入台灣食物銀行聯合會，並獲聯合會補助新台幣30萬元。",
+            {("台灣食物銀行聯合會", 3e5, "洄瀾食物銀行")},
+        ),
+        # "gave it": the one named before, not the giver
+        (
+            "Huilan Food Bank joined the Taiwan Food Bank Alliance this year, and the alliance "
+            "gave it NT$300,000.",
+            {("Taiwan Food Bank Alliance", 3e5, "Huilan Food Bank")},
+        ),
+        (
+            "In 2023 Hengyuan Holdings injected RMB 50 million into the Hengyuan Public Welfare "
+            "Foundation.",
+            {("Hengyuan Holdings", 5e7, "Hengyuan Public Welfare Foundation")},
+        ),
+        # a name holding 万家 is not cut at the count word
+        (
+            "今年初，安徽皖南乡村学堂获得合肥万家福商贸有限公司捐赠的一百五十万元。",
+            {("合肥万家福商贸有限公司", 1.5e6, "安徽皖南乡村学堂")},
+        ),
     ],
 )
 def test_funding_shapes(text: str, expected: set) -> None:
@@ -302,6 +395,10 @@ def test_funding_shapes(text: str, expected: set) -> None:
         # a company's own total, a table's unit
         "Unilever China's 2023 report puts its total social investment at RMB 42 million.",
         "对外捐赠明细（单位：千元）",
+        "Delegates paid US$1,500 each to attend the AVPN Global Conference, where speakers from "
+        "the Temasek Foundation appeared.",
+        "According to the China Charity Alliance, total charitable donations received "
+        "nationwide reached about 140 billion yuan in 2022.",
     ],
 )
 def test_money_asked_for_and_refused_is_no_funding(text: str) -> None:
@@ -415,3 +512,45 @@ def test_reporting_outlet_takes_no_part() -> None:
     )
     parties = {o.text for p in find_partnerships(text) for o in (p.a, p.b)}
     assert "界面新闻" not in parties
+
+
+@pytest.mark.parametrize(
+    "text, pairs",
+    [
+        # members of a network partner with it, not with each other
+        (
+            "蓝湾海洋保护协会与绿野环境教育中心近日加入东南沿海湿地保护联盟。",
+            {
+                ("蓝湾海洋保护协会", "东南沿海湿地保护联盟"),
+                ("绿野环境教育中心", "东南沿海湿地保护联盟"),
+            },
+        ),
+        # all the organizations after "partnered with"
+        (
+            "Save the Children China partnered with Meituan and the Yunnan Provincial Women's "
+            "Federation to train rural mothers.",
+            {
+                ("Save the Children China", "Meituan"),
+                ("Save the Children China", "Yunnan Provincial Women's Federation"),
+                ("Meituan", "Yunnan Provincial Women's Federation"),
+            },
+        ),
+        # a host and a co-host; the participants are no partners
+        (
+            "本次培训由广东省社会组织总会主办、深圳市社会组织总会协办，来自全省的社会组织负责人参加。",
+            {("广东省社会组织总会", "深圳市社会组织总会")},
+        ),
+        (
+            "本次论坛由深圳国际公益学院主办，明德公益基金会、恒信集团等机构派员参会。",
+            set(),
+        ),
+        # those who attend a signing did not sign
+        (
+            "明德公益基金会与上海益思评估中心签署了合作协议；敦和基金会、南都公益基金会的代表也出席了签约仪式。",
+            {("明德公益基金会", "上海益思评估中心")},
+        ),
+    ],
+)
+def test_partnership_pairs_exactly(text: str, pairs: set) -> None:
+    got = {frozenset((p.a.text, p.b.text)) for p in find_partnerships(text, model=None)}
+    assert got == {frozenset(p) for p in pairs}
