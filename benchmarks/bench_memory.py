@@ -9,7 +9,7 @@ The reference in the same run is the peak of a `qun` process that only imports t
     .venv/bin/python benchmarks/bench_memory.py                      # 10,000 and 100,000
     .venv/bin/python benchmarks/bench_memory.py --sizes 2000,20000   # quicker
 
-`make bench-100k` (benchmarks/bench_100k.py) records the 100,000-document run with its load.
+`make bench-100k` runs this at 10,000 and 100,000 documents with the trends step (about 45 minutes).
 """
 
 from __future__ import annotations

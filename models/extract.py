@@ -11,7 +11,7 @@ from models.orgs import STATISTICAL_DEFAULT, OrgMention, find_orgs
 from models.relations import find_funding, find_partnerships
 from models.textutil import detect_lang, sentences
 
-EXTRACTOR_VERSION = "0.6.0"  # bump when extraction output changes; recorded on every row
+EXTRACTOR_VERSION = "0.6.1"  # bump when extraction output changes; recorded on every row
 
 
 @dataclass(frozen=True)

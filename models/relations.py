@@ -320,9 +320,15 @@ def _owner(norm: str, orgs: list[OrgMention]) -> OrgMention | None:
 
 
 def _evidence(lo: int, hi: int, *parties: OrgMention | None) -> tuple[int, int]:
-    """The sentence, stretched back to the name an anaphor refers to."""
-    refs = [p.ref for p in parties if p is not None and p.ref is not None]
-    return (min([lo, *refs]), hi)
+    """The sentence, stretched to cover each party's name: where an anaphor stands, the name it
+    refers to (back to 青禾公益基金会 for 该基金会, on to a closing signature for 我们); a list's
+    header for its items."""
+    for p in parties:
+        if p is None:
+            continue
+        start = p.ref if p.ref is not None else p.start
+        lo, hi = min(lo, start), max(hi, start + len(p.text))
+    return lo, hi
 
 
 def direction(a: OrgMention, b: OrgMention) -> str:

@@ -211,3 +211,24 @@ def test_every_annotated_amount_parses_to_its_value_and_currency():
             assert (got[0].value, got[0].currency) == (float(g["amount"]), g["currency"]), p["id"]
             checked += 1
     assert checked >= 280
+
+
+def test_evidence_covers_every_party_and_amount_on_the_evaluation_set():
+    """Each record's evidence span lies in the text and holds the names of its parties (for an
+    anaphor, the name referred to; for a list item, the list's giver) and the amount."""
+    from models.evaluate import load_relations_eval
+
+    checked = 0
+    for p in load_relations_eval():
+        text = p["text"]
+        out = extract(text)
+        for rec in out["funding"] + out["partnerships"]:
+            start, end = rec["evidence"]["start"], rec["evidence"]["end"]
+            assert 0 <= start < end <= len(text), p["id"]
+            span = text[start:end]
+            parties = rec["orgs"] if "orgs" in rec else [rec["funder"], rec["recipient"]]
+            for party in parties:
+                assert party is None or party["text"] in span, (p["id"], party["text"], span)
+            assert rec.get("amount_text", "") in span, p["id"]
+            checked += 1
+    assert checked >= 1000
