@@ -65,7 +65,26 @@ def qun(*args: str) -> list[str]:
 def run_size(n: int, seed: int, work: Path, trends: bool) -> dict[str, Any]:
     data = work / f"corpus-{n}"
     shutil.rmtree(data, ignore_errors=True)
-    built = corpus.build(data, n, seed)
+    # The corpus is built in a process of its own: the kernel counts a child's peak from the
+    # memory of the process that started it (its high-water mark at the fork and exec), so a
+    # benchmark process grown large by building 100,000 documents would inflate every peak
+    # measured after it.
+    made = subprocess.run(
+        [
+            sys.executable,
+            str(Path(corpus.__file__)),
+            "--docs",
+            str(n),
+            "--seed",
+            str(seed),
+            "--data-dir",
+            str(data),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    built = json.loads(made.stdout.strip().splitlines()[-1])
     env = os.environ.copy()
     env.setdefault("PREFECT_HOME", str(work / "prefect-home"))
     result: dict[str, Any] = {**built}
