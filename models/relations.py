@@ -75,8 +75,6 @@ _CLAUSE = re.compile(r"[，；;：:]|,(?!\d{3})")  # not the thousands comma of 
 _PASSIVE = re.compile(
     r"获得|获(?!胜|悉)|接受|接收|收到|得到|received|receives|receiving|won|secured", re.I
 )
-_BY = re.compile(r"由|来自|from|by", re.I)
-_TO = re.compile(r"(?:向|给|为|对|予|to|for|into)\s*$", re.I)
 _JOIN = re.compile(
     r"^\s*(?:[（(][^）)]{0,30}[）)])?\s*[」”』》\"]?\s*(?:与|和|及|以及|同|、|,(?:\s*the)?|，|(?:,\s*)?(?:and|&)(?:\s+the)?)\s*"
     r"[「“『《\"]?\s*$",
