@@ -972,6 +972,7 @@ def find_funding(
     orgs = [o for o in orgs if not _reporter(norm, o)]
     out: list[Funding] = []
     seen: set[tuple[int, str | None, str | None]] = set()
+    owner = _owner(norm, [o for o in orgs if o.method != "anaphora"])  # once per text
     for cand in funding_candidates(norm, orgs, amounts):
         if model is None:
             if not cand.rules_accept:
@@ -997,7 +998,6 @@ def find_funding(
                     f is None or f.org_id != raiser.org_id for f in funders
                 ):
                     recipient = raiser
-        owner = _owner(norm, [o for o in orgs if o.method != "anaphora"])
         if (
             recipient is None
             and owner is not None
