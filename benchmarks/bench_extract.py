@@ -37,7 +37,7 @@ def corpus(lang: str, target_chars: int) -> list[str]:
 
 
 def _extract_all(texts: list[str], statistical: tuple[str, ...] = ("en",)) -> int:
-    from models.extract import document_rows
+    from qun.models.extract import document_rows
 
     for t in texts:
         document_rows(t, statistical)
@@ -50,7 +50,7 @@ def _extract_with_zh_model(texts: list[str]) -> int:
 
 def _organizations_only(texts: list[str]) -> int:
     """Organization recognition, resolution and typing alone (as the pipeline runs it)."""
-    from models.orgs import find_orgs
+    from qun.models.orgs import find_orgs
 
     for t in texts:
         find_orgs(t)
@@ -82,7 +82,7 @@ def parallel(texts: list[str], workers: int, fn=_extract_all) -> float:
 
 
 def rerun_fraction(repeat: int) -> dict[str, float]:
-    from flows.pipeline import extract_task
+    from qun.flows.pipeline import extract_task
 
     with tempfile.TemporaryDirectory() as tmp:
         qun = Path(sys.executable).with_name("qun")

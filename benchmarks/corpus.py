@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow as pa  # noqa: E402
 
-from datasets import documents, store  # noqa: E402
-from models.textutil import simplify, traditional  # noqa: E402
-from spiders import fingerprint  # noqa: E402
+from qun.datasets import documents, store  # noqa: E402
+from qun.models.textutil import simplify, traditional  # noqa: E402
+from qun.spiders import fingerprint  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SRC = ROOT / "spiders" / "sample_site" / "src"

@@ -25,8 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spiders import archive  # noqa: E402
-from spiders.items import CrawlError, Document, Page  # noqa: E402
+from qun.spiders import archive  # noqa: E402
+from qun.spiders.items import CrawlError, Document, Page  # noqa: E402
 
 SITE = Path(__file__).resolve().parents[1] / "spiders" / "sample_site" / "site"
 ODD = [

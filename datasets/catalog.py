@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datasets import diffusion, documents, emerging, mentions, network, runs, trends
-from datasets.store import DatasetSpec
+from qun.datasets import diffusion, documents, emerging, mentions, network, runs, trends
+from qun.datasets.store import DatasetSpec
 
 ALL: tuple[DatasetSpec, ...] = (
     documents.SPEC,

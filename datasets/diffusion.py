@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from datasets.store import DatasetSpec
+from qun.datasets.store import DatasetSpec
 
 MIN_BASS_POINTS = 6  # yearly points needed before a Bass fit is attempted
 

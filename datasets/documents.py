@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datasets.store import DatasetSpec
+from qun.datasets.store import DatasetSpec
 
 SCHEMA = pa.schema(
     [

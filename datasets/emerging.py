@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from datasets.network import CI_CONCEPTS, WINDOW_YEARS
-from datasets.store import DatasetSpec
+from qun.datasets.network import CI_CONCEPTS, WINDOW_YEARS
+from qun.datasets.store import DatasetSpec
 
 SCHEMA = pa.schema(
     [

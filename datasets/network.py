@@ -11,8 +11,8 @@ import networkx as nx
 import pandas as pd
 import pyarrow as pa
 
-from datasets.documents import originals
-from datasets.store import DatasetSpec
+from qun.datasets.documents import originals
+from qun.datasets.store import DatasetSpec
 
 WINDOW_YEARS = 3
 CI_CONCEPTS = (

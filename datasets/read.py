@@ -1,7 +1,7 @@
 """The reader API for data scientists: any qun dataset as a pyarrow table, a pandas or a polars
 frame, with column selection and filters pushed down to Parquet.
 
-    from datasets.read import load
+    from qun.datasets.read import load
     docs = load("documents", "data", columns=["doc_id", "title"], filter=("source", "==", "narada"))
     df = load("concept_trends", "data", as_="pandas", filter=("granularity", "==", "year"))
 """
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from datasets import catalog, store
+from qun.datasets import catalog, store
 
 _OPS = {
     "==": pc.equal,

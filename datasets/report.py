@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from datasets import charts, diffusion, documents, mentions, network, store, trends
+from qun.datasets import charts, diffusion, documents, mentions, network, store, trends
 
 E = html.escape
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from datasets.store import DatasetSpec
+from qun.datasets.store import DatasetSpec
 
 SCHEMA = pa.schema(
     [

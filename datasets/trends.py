@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from datasets.documents import originals
-from datasets.store import DatasetSpec
+from qun.datasets.documents import originals
+from qun.datasets.store import DatasetSpec
 
 ALL = "*"
 GRANULARITIES = ("year", "quarter", "month")

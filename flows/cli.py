@@ -38,13 +38,13 @@ def _say(args: argparse.Namespace, message: str) -> None:
 # ---- run / crawl ---------------------------------------------------------------------------------
 def _with_sample_server(args: argparse.Namespace, body: Callable[[str | None, str], Any]) -> Any:
     """Call body(proxy, sources), serving the bundled sample site first when --demo is given."""
-    from spiders.registry import load_sources, select
+    from qun.spiders.registry import load_sources, select
 
     sources = "sample" if args.demo and args.sources == "real" else args.sources
     select(load_sources(), sources)  # a bad name is a user error, reported before any work
     if not args.demo:
         return body(None, sources)
-    from spiders.devserver import SiteServer
+    from qun.spiders.devserver import SiteServer
 
     with SiteServer() as server:
         _say(args, f"serving the sample site on {server.url} (synthetic content)")
@@ -52,7 +52,7 @@ def _with_sample_server(args: argparse.Namespace, body: Callable[[str | None, st
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from flows.pipeline import pipeline_flow
+    from qun.flows.pipeline import pipeline_flow
 
     started = time.monotonic()
     summary = _with_sample_server(
@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             Path(args.data_dir), sources, proxy, fast=args.demo or args.fast, dask=args.dask
         ),
     )
-    from flows import progress
+    from qun.flows import progress
 
     progress.close()  # the bar ends before the summary is printed
     if args.json:
@@ -101,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from flows.pipeline import SPIDERS, crawl_flow
+    from qun.flows.pipeline import SPIDERS, crawl_flow
 
     spiders = SPIDERS if args.spider == "all" else (args.spider,)
     result = _with_sample_server(
@@ -123,7 +123,7 @@ def _lines(handle: TextIO) -> Iterator[str]:
 
 def extract_line(line: str, options: Any = None) -> dict[str, Any]:
     """One output record of the `qun extract` contract for one input line."""
-    from models.extract import extract
+    from qun.models.extract import extract
 
     try:
         record = json.loads(line)
@@ -146,7 +146,7 @@ def _statistical(value: str) -> tuple[str, ...]:
     if unknown:
         raise UserError(f"--statistical takes en and/or zh, not {', '.join(sorted(unknown))}")
     if "zh" in chosen:
-        from models.ner import load
+        from qun.models.ner import load
 
         if load() is None:
             raise UserError("no trained Chinese recognizer in models/data/ner_zh (qun train ner)")
@@ -155,7 +155,7 @@ def _statistical(value: str) -> tuple[str, ...]:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     if args.documents:
-        from flows.pipeline import run_extract
+        from qun.flows.pipeline import run_extract
 
         started = time.monotonic()
         counts = run_extract(Path(args.data_dir), args.dask)
@@ -176,7 +176,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         dst = open(args.out, "w", encoding="utf-8") if args.out != "-" else sys.stdout
     except OSError as exc:
         raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
-    from models.extract import ExtractOptions
+    from qun.models.extract import ExtractOptions
 
     options = ExtractOptions(statistical=_statistical(args.statistical))
     n = errors = 0
@@ -191,7 +191,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
-    from flows.pipeline import reextract_flow
+    from qun.flows.pipeline import reextract_flow
 
     print(json.dumps(reextract_flow(Path(args.data_dir))))
     return 0
@@ -199,14 +199,14 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 # ---- trends / report / eval / sources ------------------------------------------------------------
 def cmd_trends(args: argparse.Namespace) -> int:
-    from flows.pipeline import trends_flow
+    from qun.flows.pipeline import trends_flow
 
     print(json.dumps(trends_flow(Path(args.data_dir))))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from flows.pipeline import report_flow
+    from qun.flows.pipeline import report_flow
 
     path = report_flow(Path(args.data_dir), Path(args.out) if args.out else None)
     print(path)
@@ -224,15 +224,15 @@ def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
 
 
 def cmd_eval_ner(args: argparse.Namespace) -> int:
-    from models.corpora import load
-    from models.evaluate import evaluate_ner, rules_predictor
+    from qun.models.corpora import load
+    from qun.models.evaluate import evaluate_ner, rules_predictor
 
     try:
         examples = load(args.dataset)
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"cannot load {args.dataset}: {exc}") from exc
-    from models.evaluate import model_predictor
-    from models.ner import MODEL_DIR, load
+    from qun.models.evaluate import model_predictor
+    from qun.models.ner import MODEL_DIR, load
 
     predictors = {"rules": rules_predictor}
     nlp = load(Path(args.model)) if args.model else load(MODEL_DIR)
@@ -254,12 +254,12 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_relations(args: argparse.Namespace) -> int:
-    from models.evaluate import evaluate_relations, load_relations_eval
+    from qun.models.evaluate import evaluate_relations, load_relations_eval
 
     split = "all" if args.dataset == "cluener-dev" else args.dataset
     if split not in ("dev", "test", "all"):
         raise UserError("for relations, --dataset is dev, test or all")
-    from models.relation_model import load_model
+    from qun.models.relation_model import load_model
 
     splits = ["dev", "test"] if split == "all" else [split]
     setups = {"rules": None, "rules+model": load_model()}
@@ -285,7 +285,7 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from models.evaluate import evaluate_documents
+    from qun.models.evaluate import evaluate_documents
 
     if args.task == "ner":
         return cmd_eval_ner(args)
@@ -293,7 +293,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return cmd_eval_relations(args)
     path = Path(args.manifest) if args.manifest else None
     if path is None:
-        from spiders.devserver import SAMPLE_SITE
+        from qun.spiders.devserver import SAMPLE_SITE
 
         path = SAMPLE_SITE.parent / "manifest.json"
     try:
@@ -318,8 +318,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from datasets import catalog, store
-    from datasets.read import validate
+    from qun.datasets import catalog, store
+    from qun.datasets.read import validate
 
     if args.action == "list":
         for spec in catalog.ALL:
@@ -352,8 +352,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_train_relations(args: argparse.Namespace) -> int:
-    from models.relation_model import MODEL_PATH
-    from models.relation_train import RelationTrainOptions, train
+    from qun.models.relation_model import MODEL_PATH
+    from qun.models.relation_train import RelationTrainOptions, train
 
     out = Path(args.out) if args.out else MODEL_PATH
     try:
@@ -365,7 +365,7 @@ def cmd_train_relations(args: argparse.Namespace) -> int:
 
 
 def cmd_train_types(args: argparse.Namespace) -> int:
-    from models import orgtypes
+    from qun.models import orgtypes
 
     out = Path(args.out) if args.out else orgtypes.MODEL_FILE
     try:
@@ -381,8 +381,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return cmd_train_relations(args)
     if args.what == "types":
         return cmd_train_types(args)
-    from models.ner import MODEL_DIR
-    from models.ner_train import TrainOptions, train
+    from qun.models.ner import MODEL_DIR
+    from qun.models.ner_train import TrainOptions, train
 
     options = TrainOptions(
         steps=args.steps,
@@ -404,7 +404,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from spiders.registry import load_sources
+    from qun.spiders.registry import load_sources
 
     for s in load_sources().values():
         kind = "sample" if s.sample else s.kind
@@ -414,14 +414,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 # ---- serve / progress ----------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows import deploy
+    from qun.flows import deploy
 
     if not deploy.api_url():
         raise UserError(
             "qun serve needs a Prefect server: start one with `prefect server start` and set "
             "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
         )
-    from spiders.registry import load_sources, select
+    from qun.spiders.registry import load_sources, select
 
     select(load_sources(), args.sources)
     _say(
@@ -734,10 +734,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _prefect_env(args.verbose)
-    from datasets.store import DatasetError
-    from flows import progress
-    from flows.crawl import CrawlFailed
-    from spiders.registry import RegistryError
+    from qun.datasets.store import DatasetError
+    from qun.flows import progress
+    from qun.flows.crawl import CrawlFailed
+    from qun.spiders.registry import RegistryError
 
     if args.command in _LONG_COMMANDS:
         progress.install(_progress(args))

@@ -53,7 +53,7 @@ def run_spider(
     """`scrapy crawl <spider>` in a subprocess; raise CrawlFailed unless it finished cleanly."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stats.json").unlink(missing_ok=True)
-    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="spiders.settings")
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="qun.spiders.settings")
     for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
         env.pop(var, None)
     if proxy:

@@ -29,7 +29,7 @@ def deployments(
     """The two deployments, with their parameters (data dir, sources, Dask cluster) fixed."""
     from prefect.schedules import Cron
 
-    from flows.pipeline import crawl_and_extract_flow, trends_and_report_flow
+    from qun.flows.pipeline import crawl_and_extract_flow, trends_and_report_flow
 
     data = str(Path(data_dir).resolve())
     return [

@@ -19,8 +19,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datasets import documents, mentions, store
-from models.extract import EXTRACTOR_VERSION, document_rows
+from qun.datasets import documents, mentions, store
+from qun.models.extract import EXTRACTOR_VERSION, document_rows
 
 BATCH_DOCS = 256
 

@@ -29,7 +29,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from datasets import (
+from qun.datasets import (
     catalog,
     diffusion,
     documents,
@@ -41,14 +41,14 @@ from datasets import (
     store,
     trends,
 )
-from flows import extraction, progress
-from flows.crawl import CrawlRun, read_jsonl, run_spider
-from models.concepts import load_lexicon
-from models.orgs import canonical_table
-from spiders import archive
-from spiders.dedup import DocPrint, link_duplicates
-from spiders.items import Document
-from spiders.registry import load_sources, select
+from qun.flows import extraction, progress
+from qun.flows.crawl import CrawlRun, read_jsonl, run_spider
+from qun.models.concepts import load_lexicon
+from qun.models.orgs import canonical_table
+from qun.spiders import archive
+from qun.spiders.dedup import DocPrint, link_duplicates
+from qun.spiders.items import Document
+from qun.spiders.registry import load_sources, select
 
 SPIDERS = ("media", "reports")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from models.textutil import simplify
+from qun.models.textutil import simplify
 
 RATES = Path(__file__).with_name("data") / "fx_rates.yaml"
 

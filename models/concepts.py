@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from models.textutil import sentences, simplify
+from qun.models.textutil import sentences, simplify
 
 LEXICON = Path(__file__).with_name("data") / "concepts.yaml"
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.concepts import find_concepts
-from models.orgs import find_orgs
-from models.relation_model import DEFAULT
-from models.textutil import simplify
+from qun.models.concepts import find_concepts
+from qun.models.orgs import find_orgs
+from qun.models.relation_model import DEFAULT
+from qun.models.textutil import simplify
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
     partnerships (unordered pair) with direction accuracy, and concepts (passage, id).
     `model`: the learned relation component combined with the rules (default: the shipped
     one, as extraction uses it; None: the rules alone)."""
-    from models.relations import find_funding, find_partnerships
+    from qun.models.relations import find_funding, find_partnerships
 
     tp = fp = fn = 0
     ptp = pfp = pfn = 0
@@ -196,8 +196,8 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
 def model_predictor(nlp: Any, with_rules: bool) -> Any:
     """Predict with the statistical recognizer; with_rules adds gazetteer and suffix-rule names
     where the model found nothing (rules fill gaps, the model's spans win)."""
-    from models.ner import predict
-    from models.orgs import classify_type, load_gazetteer, resolve
+    from qun.models.ner import predict
+    from qun.models.orgs import classify_type, load_gazetteer, resolve
 
     gaz = load_gazetteer()
 

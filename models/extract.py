@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from models.concepts import find_concepts
-from models.orgs import STATISTICAL_DEFAULT, OrgMention, find_orgs
-from models.relations import find_funding, find_partnerships
-from models.textutil import detect_lang, sentences
+from qun.models.concepts import find_concepts
+from qun.models.orgs import STATISTICAL_DEFAULT, OrgMention, find_orgs
+from qun.models.relations import find_funding, find_partnerships
+from qun.models.textutil import detect_lang, sentences
 
 EXTRACTOR_VERSION = "0.6.1"  # bump when extraction output changes; recorded on every row
 

@@ -18,7 +18,7 @@ import spacy
 from spacy.training import Example
 from spacy.util import compounding, minibatch
 
-from models import corpora, ner
+from qun.models import corpora, ner
 
 
 @dataclass(frozen=True)

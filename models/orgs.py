@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from models.textutil import simplify
+from qun.models.textutil import simplify
 
 GAZETTEER = Path(__file__).with_name("data") / "gazetteer.tsv"
 TYPES = (
@@ -838,7 +838,7 @@ def find_orgs(
     norm = simplify(text)
     spans: list[tuple[int, int]] = []
     if statistical:
-        from models.ner import recognize
+        from qun.models.ner import recognize
 
         spans = recognize(norm, frozenset(statistical))
     mentions: list[OrgMention] = []
@@ -1265,7 +1265,7 @@ _PUBLIC_CENTRE = re.compile(
 
 
 def _model_type(name: str, min_probability: float) -> str:
-    from models import orgtypes
+    from qun.models import orgtypes
 
     model = orgtypes.load()
     if model is None:

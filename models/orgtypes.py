@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from models.textutil import simplify
+from qun.models.textutil import simplify
 
 MODEL_FILE = Path(__file__).with_name("data") / "orgtypes.npz"
 N_FEATURES = 2**17
@@ -87,7 +87,7 @@ def load(path: Path = MODEL_FILE) -> TypeModel | None:
 # ---- training ---------------------------------------------------------------------------------
 def gazetteer_examples() -> list[tuple[str, str, str]]:
     """(name, type, group) for every gazetteer name and alias; group = org_id."""
-    from models.orgs import load_gazetteer
+    from qun.models.orgs import load_gazetteer
 
     gaz = load_gazetteer()
     out = []
@@ -100,8 +100,8 @@ def gazetteer_examples() -> list[tuple[str, str, str]]:
 
 def cluener_examples(name: str) -> list[tuple[str, str, str]]:
     """(span text, type, group) from a CLUENER split; group = the span text."""
-    from models.corpora import load
-    from models.orgs import suffix_type
+    from qun.models.corpora import load
+    from qun.models.orgs import suffix_type
 
     out = []
     for example in load(name):

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from models.amounts import find_amounts
-from models.corpora import shared_data
-from models.orgs import find_orgs
-from models.relation_model import (
+from qun.models.amounts import find_amounts
+from qun.models.corpora import shared_data
+from qun.models.orgs import find_orgs
+from qun.models.relation_model import (
     MODEL_PATH,
     TRAIN_DIR,
     Linear,
@@ -27,7 +27,7 @@ from models.relation_model import (
     role_features,
     rule_roles,
 )
-from models.textutil import sentences, simplify
+from qun.models.textutil import sentences, simplify
 
 # FinRE relations read as a partnership or as money going from one company to the other.
 FINRE_PARTNER = {"合作", "签约", "合资"}
@@ -93,7 +93,7 @@ def passage_examples(
     p: dict[str, Any],
 ) -> tuple[list[tuple[list[str], str]], list[tuple[list[str], str]], list[tuple[list[str], str]]]:
     """(amount, role, pair) examples of one annotated passage."""
-    from models.relations import find_partnerships, funding_candidates
+    from qun.models.relations import find_partnerships, funding_candidates
 
     text = p["text"]
     norm = simplify(text)

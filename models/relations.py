@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
-from models.amounts import Amount, find_amounts, to_cny
-from models.orgs import OrgMention, find_orgs
-from models.relation_model import DEFAULT, load_model
-from models.textutil import sentences, simplify
+from qun.models.amounts import Amount, find_amounts, to_cny
+from qun.models.orgs import OrgMention, find_orgs
+from qun.models.relation_model import DEFAULT, load_model
+from qun.models.textutil import sentences, simplify
 
 FUNDING_TRIGGERS = [
     (

@@ -10,14 +10,14 @@ from urllib.parse import unquote
 
 from warcio.archiveiterator import ArchiveIterator
 
-from spiders.items import Page
-from spiders.pipelines import (
+from qun.spiders.items import Page
+from qun.spiders.pipelines import (
     FingerprintPipeline,
     LanguagePipeline,
     ParsePipeline,
     QualityPipeline,
 )
-from spiders.registry import Source
+from qun.spiders.registry import Source
 
 PIPELINES = (ParsePipeline(), LanguagePipeline(), QualityPipeline(), FingerprintPipeline())
 

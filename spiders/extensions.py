@@ -15,7 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from spiders.items import CrawlError, Document
+from qun.spiders.items import CrawlError, Document
 
 
 class CrawlStatsFile:

@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from spiders.dates import find_published, parse_date
+from qun.spiders.dates import find_published, parse_date
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)

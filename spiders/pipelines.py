@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.textutil import detect_lang, simplify
-from spiders import decoding, fingerprint
-from spiders.extraction import Extracted, ExtractionError, extract_html, extract_pdf
-from spiders.items import CrawlError, Document, Page
+from qun.models.textutil import detect_lang, simplify
+from qun.spiders import decoding, fingerprint
+from qun.spiders.extraction import Extracted, ExtractionError, extract_html, extract_pdf
+from qun.spiders.items import CrawlError, Document, Page
 
 
 def _error(page: Page, stage: str, reason: str) -> CrawlError:

@@ -3,8 +3,8 @@
 import os
 
 BOT_NAME = "qun"
-SPIDER_MODULES = ["spiders.spiders"]
-NEWSPIDER_MODULE = "spiders.spiders"
+SPIDER_MODULES = ["qun.spiders.spiders"]
+NEWSPIDER_MODULE = "qun.spiders.spiders"
 
 # Identity and politeness
 QUN_CONTACT = os.environ.get("QUN_CONTACT", "https://github.com/qun-project/qun")
@@ -33,26 +33,26 @@ RETRY_BACKOFF_BASE = 1.0  # seconds; doubled on each retry unless Retry-After sa
 RETRY_BACKOFF_MAX = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
-    "spiders.middlewares.PrivateAddressMiddleware": 50,
+    "qun.spiders.middlewares.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "spiders.middlewares.BackoffRetryMiddleware": 550,
-    "spiders.middlewares.ConditionalRequestMiddleware": 580,
-    "spiders.middlewares.WarcArchiveMiddleware": 585,
+    "qun.spiders.middlewares.BackoffRetryMiddleware": 550,
+    "qun.spiders.middlewares.ConditionalRequestMiddleware": 580,
+    "qun.spiders.middlewares.WarcArchiveMiddleware": 585,
 }
 # Refuse private, loopback and link-local addresses unless set (the demo and tests set it).
 QUN_ALLOW_PRIVATE = False
 
 # Output
 ITEM_PIPELINES = {
-    "spiders.pipelines.ParsePipeline": 100,
-    "spiders.pipelines.LanguagePipeline": 200,
-    "spiders.pipelines.QualityPipeline": 300,
-    "spiders.pipelines.FingerprintPipeline": 400,
+    "qun.spiders.pipelines.ParsePipeline": 100,
+    "qun.spiders.pipelines.LanguagePipeline": 200,
+    "qun.spiders.pipelines.QualityPipeline": 300,
+    "qun.spiders.pipelines.FingerprintPipeline": 400,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
-    "spiders.extensions.CrawlStatsFile": 500,
+    "qun.spiders.extensions.CrawlStatsFile": 500,
 }
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _shared_data() -> Path:
-    from models.corpora import shared_data
+    from qun.models.corpora import shared_data
 
     return shared_data()
 

@@ -9,8 +9,8 @@ import duckdb
 import pyarrow.dataset as ds
 import pytest
 
-from datasets import catalog
-from datasets.read import load, validate
+from qun.datasets import catalog
+from qun.datasets.read import load, validate
 from tests.conftest import qun
 
 NAMES = [spec.name for spec in catalog.ALL]

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from lxml import html
 
-from spiders.dates import find_published, parse_date
+from qun.spiders.dates import find_published, parse_date
 
 
 @pytest.mark.parametrize(

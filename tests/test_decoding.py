@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from spiders.decoding import BinaryContent, declared_charset, decode
+from qun.spiders.decoding import BinaryContent, declared_charset, decode
 
 SIMPLIFIED = (
     "南都公益基金会宣布资助晨光社区发展中心，推动集合影响力项目，各方将建立协作网络并持续沟通。"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from datasets import catalog
+from qun.datasets import catalog
 
 DICTIONARY = Path(__file__).resolve().parents[1] / "datasets" / "DICTIONARY.md"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.evaluate import evaluate_documents
+from qun.models.evaluate import evaluate_documents
 from tests.conftest import needs_shared_data
 
 FLOORS = json.loads((Path(__file__).with_name("eval_floors.json")).read_text("utf-8"))
@@ -26,7 +26,7 @@ def test_sample_scores_stay_above_floors(sample_scores: dict, task: str):
 
 
 def test_relations_test_split_stays_above_floors():
-    from models.evaluate import evaluate_relations, load_relations_eval
+    from qun.models.evaluate import evaluate_relations, load_relations_eval
 
     result = evaluate_relations(load_relations_eval("test"))
     floors = FLOORS["relations_test"]
@@ -38,9 +38,9 @@ def test_relations_test_split_stays_above_floors():
 
 # ---- the shipped Chinese recognizer on the public NER corpora (../shared/data) ----
 def _ner_scores(dataset: str) -> dict:
-    from models import corpora
-    from models.evaluate import evaluate_ner, model_predictor, rules_predictor
-    from models.ner import load
+    from qun.models import corpora
+    from qun.models.evaluate import evaluate_ner, model_predictor, rules_predictor
+    from qun.models.ner import load
 
     nlp = load()
     assert nlp is not None, "models/data/ner_zh is shipped"

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from datasets import catalog, store
-from datasets.read import validate
+from qun.datasets import catalog, store
+from qun.datasets.read import validate
 from tests.conftest import qun
 
 VOLATILE = {

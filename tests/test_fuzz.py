@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.fuzz_extract import fuzz
-from flows.cli import extract_line
-from models.amounts import find_amounts, parse_zh_number
-from models.textutil import traditional
-from spiders import decoding
-from spiders.dates import MAX_YEAR, MIN_YEAR, date_from_url, parse_date
+from qun.flows.cli import extract_line
+from qun.models.amounts import find_amounts, parse_zh_number
+from qun.models.textutil import traditional
+from qun.spiders import decoding
+from qun.spiders.dates import MAX_YEAR, MIN_YEAR, date_from_url, parse_date
 from tests.conftest import ROOT, qun
 
 # CI runs the same examples every time; locally hypothesis explores and remembers failures.

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from datasets import documents, runs, store
-from spiders.devserver import SiteServer
+from qun.datasets import documents, runs, store
+from qun.spiders.devserver import SiteServer
 
 
 def crawl(data_dir: Path, server: SiteServer) -> dict:
-    from flows.pipeline import crawl_flow
+    from qun.flows.pipeline import crawl_flow
 
     return crawl_flow(data_dir, "sample", proxy=server.url, fast=True)
 
@@ -64,7 +64,7 @@ def test_crawl_killed_with_sigkill_is_finished_by_the_next_run(
 ):
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     script = (
-        "import sys; from pathlib import Path; from flows.pipeline import crawl_flow; "
+        "import sys; from pathlib import Path; from qun.flows.pipeline import crawl_flow; "
         "crawl_flow(Path(sys.argv[1]), 'sample', proxy=sys.argv[2], fast=True)"
     )
     with SiteServer(site_copy, delay=0.05) as server:
@@ -104,7 +104,7 @@ def test_crawl_killed_with_sigkill_is_finished_by_the_next_run(
 def test_reextract_rebuilds_documents_from_the_archive_without_network(
     prefect_harness, site_copy: Path, tmp_path: Path
 ):
-    from flows.pipeline import reextract_flow
+    from qun.flows.pipeline import reextract_flow
 
     data = tmp_path / "data"
     with SiteServer(site_copy) as server:

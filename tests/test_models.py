@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.concepts import find_concepts
-from models.extract import extract
-from models.orgs import find_orgs
+from qun.models.concepts import find_concepts
+from qun.models.extract import extract
+from qun.models.orgs import find_orgs
 
 
 def concepts(text: str) -> list[str]:

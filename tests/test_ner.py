@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from models import corpora
-from models.ner import build, jieba_tags
+from qun.models import corpora
+from qun.models.ner import build, jieba_tags
 from tests.conftest import needs_shared_data as needs_data
 from tests.conftest import qun
 
@@ -63,7 +63,7 @@ def test_short_training_run_saves_a_model_that_loads_and_evaluates(tmp_path: Pat
 def test_shipped_model_finds_names_in_traditional_text_with_offsets_into_the_original():
     """`--statistical zh` adds the trained model; it reads the simplified form and reports
     offsets into the traditional input. 北辰義工隊 is in no list and has no typed suffix."""
-    from models.ner import load
+    from qun.models.ner import load
 
     assert load() is not None, "models/data/ner_zh is shipped"
     text = "昨日，北辰義工隊與香港賽馬會在沙田舉辦義工培訓。"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.registry import RegistryError, load_sources, select
+from qun.spiders.registry import RegistryError, load_sources, select
 
 
 def test_shipped_registry_loads_with_real_and_sample_sources():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.orgs import find_orgs
-from models.relations import find_funding, find_partnerships
+from qun.models.orgs import find_orgs
+from qun.models.relations import find_funding, find_partnerships
 
 
 def _records(text: str) -> set[tuple[str | None, float, str | None]]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from models.amounts import find_amounts, parse_zh_number, to_cny
-from models.extract import extract
-from models.relations import find_funding, find_partnerships
+from qun.models.amounts import find_amounts, parse_zh_number, to_cny
+from qun.models.extract import extract
+from qun.models.relations import find_funding, find_partnerships
 from tests.conftest import qun
 
 SCHEMA = json.loads(
@@ -149,7 +149,7 @@ def test_qun_extract_lines_validate_including_bad_ones(tmp_path: Path):
 
 # ---- the learned relation component (models/relation_model.py) ------------------------------
 def test_relation_model_ships_small_and_loads():
-    from models.relation_model import MODEL_PATH, load_model
+    from qun.models.relation_model import MODEL_PATH, load_model
 
     assert MODEL_PATH.stat().st_size < 2_000_000
     model = load_model()
@@ -198,7 +198,7 @@ def test_semicolon_list_items_share_the_funder():
 
 
 def test_every_annotated_amount_parses_to_its_value_and_currency():
-    from models.evaluate import load_relations_eval
+    from qun.models.evaluate import load_relations_eval
 
     checked = 0
     for p in load_relations_eval():
@@ -216,7 +216,7 @@ def test_every_annotated_amount_parses_to_its_value_and_currency():
 def test_evidence_covers_every_party_and_amount_on_the_evaluation_set():
     """Each record's evidence span lies in the text and holds the names of its parties (for an
     anaphor, the name referred to; for a list item, the list's giver) and the amount."""
-    from models.evaluate import load_relations_eval
+    from qun.models.evaluate import load_relations_eval
 
     checked = 0
     for p in load_relations_eval():

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from datasets import documents, store
-from datasets.report import export_tables, neutralise
+from qun.datasets import documents, store
+from qun.datasets.report import export_tables, neutralise
 from tests.conftest import qun
 
 
@@ -48,7 +48,7 @@ def test_csv_and_xlsx_exports_are_neutralised(tmp_path: Path):
 
 def test_report_of_an_empty_data_dir(tmp_path: Path):
     """No datasets yet: the report says so instead of failing (it did on the XLSX export)."""
-    from datasets.report import write_report
+    from qun.datasets.report import write_report
 
     path = write_report(tmp_path, None, {})
     page = path.read_text("utf-8")
@@ -128,7 +128,7 @@ def _system_cjk_fonts() -> list[str]:
 
 
 def test_charts_use_an_installed_chinese_font():
-    from datasets.charts import cjk_font
+    from qun.datasets.charts import cjk_font
 
     installed = _system_cjk_fonts()
     if not installed:

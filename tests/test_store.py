@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from datasets.store import DatasetError, DatasetSpec, read, write
+from qun.datasets.store import DatasetError, DatasetSpec, read, write
 
 SPEC = DatasetSpec(
     "things",

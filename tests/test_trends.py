@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from datasets.diffusion import bass_cumulative, fit_bass
-from datasets.read import load
+from qun.datasets.diffusion import bass_cumulative, fit_bass
+from qun.datasets.read import load
 
 
 def test_bass_fit_recovers_a_known_curve():
@@ -66,7 +66,7 @@ def test_backbone_candidates_put_the_convening_foundations_first(demo_dir: Path)
 
 
 def test_emerging_terms_are_suggestions_outside_the_lexicon(demo_dir: Path):
-    from models.concepts import load_lexicon
+    from qun.models.concepts import load_lexicon
 
     terms = load("emerging_terms", demo_dir, as_="pandas")
     assert len(terms) > 0 and (terms["growth"] > 0).all()

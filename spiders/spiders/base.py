@@ -16,11 +16,11 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from spiders.dates import parse_date
-from spiders.fingerprint import normalize_url
-from spiders.items import CrawlError, Page
-from spiders.middlewares import AlreadySeen, NotModified, UnsafeAddress
-from spiders.registry import REGISTRY, Source, load_sources, select
+from qun.spiders.dates import parse_date
+from qun.spiders.fingerprint import normalize_url
+from qun.spiders.items import CrawlError, Page
+from qun.spiders.middlewares import AlreadySeen, NotModified, UnsafeAddress
+from qun.spiders.registry import REGISTRY, Source, load_sources, select
 
 
 def _now() -> str:

@@ -1,6 +1,6 @@
 """Sector-media spider: feeds, sitemaps and listings -> articles."""
 
-from spiders.spiders.base import SourceSpider
+from qun.spiders.spiders.base import SourceSpider
 
 
 class MediaSpider(SourceSpider):

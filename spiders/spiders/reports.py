@@ -1,6 +1,6 @@
 """Foundation-report spider: report listings -> PDF annual reports and HTML disclosure pages."""
 
-from spiders.spiders.base import SourceSpider
+from qun.spiders.spiders.base import SourceSpider
 
 
 class ReportSpider(SourceSpider):
