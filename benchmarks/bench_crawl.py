@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import median, save  # noqa: E402
-from qun.flows.crawl import run_spider  # noqa: E402
 from qun.spiders.devserver import SiteServer  # noqa: E402
+from qun.spiders.process import run_spider  # noqa: E402
 
 
 def one_run(server: SiteServer, out: Path) -> dict[str, float]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from qun.datasets import diffusion, documents, emerging, mentions, network, runs, trends
+from pathlib import Path
+
+import pyarrow.compute as pc
+
+from qun.datasets import diffusion, documents, emerging, mentions, network, runs, store, trends
 from qun.datasets.store import DatasetSpec
 
 ALL: tuple[DatasetSpec, ...] = (
@@ -27,3 +31,17 @@ ALL: tuple[DatasetSpec, ...] = (
     emerging.SPEC,
 )
 BY_NAME = {spec.name: spec for spec in ALL}
+
+
+def row_counts(data_dir: Path | str) -> dict[str, int]:
+    """Rows of every dataset under `data_dir` (0 for one not written yet)."""
+    return {spec.name: store.count(spec, data_dir) for spec in ALL}
+
+
+def date_range(data_dir: Path | str) -> tuple[str | None, str | None]:
+    """The first and last publication date among the documents (None when there are none)."""
+    dates = store.read(documents.SPEC, data_dir, columns=["published_at"])["published_at"]
+    dates = dates.drop_null()
+    if not len(dates):
+        return None, None
+    return str(pc.min(dates).as_py()), str(pc.max(dates).as_py())

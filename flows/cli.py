@@ -155,10 +155,10 @@ def _statistical(value: str) -> tuple[str, ...]:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     if args.documents:
-        from qun.flows.pipeline import run_extract
+        from qun.flows.pipeline import extract_flow
 
         started = time.monotonic()
-        counts = run_extract(Path(args.data_dir), args.dask)
+        counts = extract_flow(Path(args.data_dir), args.dask)
         print(json.dumps(counts))
         _say(
             args,
@@ -365,11 +365,11 @@ def cmd_train_relations(args: argparse.Namespace) -> int:
 
 
 def cmd_train_types(args: argparse.Namespace) -> int:
-    from qun.models import orgtypes
+    from qun.models import orgtypes, orgtypes_train
 
     out = Path(args.out) if args.out else orgtypes.MODEL_FILE
     try:
-        meta = orgtypes.train(out, seed=args.seed)
+        meta = orgtypes_train.train(out, seed=args.seed)
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from exc
     print(json.dumps(meta))
@@ -736,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
     _prefect_env(args.verbose)
     from qun.datasets.store import DatasetError
     from qun.flows import progress
-    from qun.flows.crawl import CrawlFailed
+    from qun.spiders.process import CrawlFailed
     from qun.spiders.registry import RegistryError
 
     if args.command in _LONG_COMMANDS:

@@ -196,8 +196,9 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
 def model_predictor(nlp: Any, with_rules: bool) -> Any:
     """Predict with the statistical recognizer; with_rules adds gazetteer and suffix-rule names
     where the model found nothing (rules fill gaps, the model's spans win)."""
+    from qun.models.gazetteer import load_gazetteer, resolve
     from qun.models.ner import predict
-    from qun.models.orgs import classify_type, load_gazetteer, resolve
+    from qun.models.orgs import classify_type
 
     gaz = load_gazetteer()
 

@@ -27,7 +27,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
 
-from qun.models.orgs import load_gazetteer
+from qun.models.gazetteer import load_gazetteer
+from qun.models.textutil import detect_lang
 
 TOKENIZER = "qun.zh_char_features.v1"
 MODEL_DIR = Path(__file__).with_name("data") / "ner_zh"
@@ -291,8 +292,6 @@ def recognize(
     in `languages`: the shipped Chinese model for Chinese text (none when it is not shipped),
     spaCy's English model for English text. `text` is simplified Chinese or English (offsets
     are into `text`)."""
-    from qun.models.textutil import detect_lang
-
     lang = detect_lang(text)
     if lang.startswith("zh") and "zh" in languages:
         nlp = load()

@@ -1,175 +1,38 @@
-"""Organization mentions: a gazetteer of sector organizations plus Chinese suffix rules and
-English name patterns, each mention resolved to a canonical organization and typed.
+"""Organization mentions: gazetteer names, Chinese suffix rules, English name patterns and the
+statistical recognizers, each mention resolved to a canonical organization and typed.
 
-Gazetteer names win over rule hits. A name found by rules is resolved in three steps: its exact
-alias, then its normalized form (no spaces, punctuation, brackets or a leading "the"; case and
-script folded), then fuzzy matching (rapidfuzz `ratio` >= FUZZY_THRESHOLD against gazetteer
-names of the same script and the same implied type). Names that resolve nowhere get an id
-derived from their normalized name.
+Gazetteer names win over rule hits, rule hits over the recognizers' names. Resolution and the
+gazetteer itself live in models.gazetteer (a leaf); types of names it cannot type come from the
+name classifier (models.orgtypes).
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
+from qun.models import orgtypes
+from qun.models.gazetteer import (
+    EN_TYPES,
+    HAN,
+    SECTOR_OF,
+    SUFFIX_RX,
+    ZH_SUFFIX_END,
+    ZH_SUFFIXES,
+    ZH_WEAK_SUFFIXES,
+    Gazetteer,
+    is_latin,
+    load_gazetteer,
+    resolve,
+    rule_org_id,
+    suffix_type,
+    zh_suffix_type,
+)
+from qun.models.ner import recognize
 from qun.models.textutil import simplify
 
-GAZETTEER = Path(__file__).with_name("data") / "gazetteer.tsv"
-TYPES = (
-    "foundation",
-    "ngo",
-    "business",
-    "government",
-    "academic",
-    "media",
-    "international",
-    "other",
-)
-SECTOR_OF = {
-    "foundation": "nonprofit",
-    "ngo": "nonprofit",
-    "business": "business",
-    "government": "government",
-    "academic": "academic",
-    "media": "media",
-    "international": "international",
-    "other": "unknown",
-}
-
-# Chinese name endings and the type they imply, longest first.
-ZH_SUFFIXES: dict[str, str] = {
-    "公益基金会": "foundation",
-    "慈善基金会": "foundation",
-    "基金会": "foundation",
-    "慈善总会": "ngo",
-    "联会": "ngo",
-    "慈善会": "ngo",
-    "红十字会": "ngo",
-    "促进会": "ngo",
-    "联合会": "ngo",
-    "协会": "ngo",
-    "学会": "ngo",
-    "研究会": "ngo",
-    "商会": "ngo",
-    "联盟": "ngo",
-    "公益服务中心": "ngo",
-    "社会工作服务中心": "ngo",
-    "社会工作发展中心": "ngo",
-    "社工服务中心": "ngo",
-    "发展中心": "ngo",
-    "服务中心": "ngo",
-    "服务社": "ngo",
-    "关爱中心": "ngo",
-    "支持中心": "ngo",
-    "互助中心": "ngo",
-    "救助中心": "ngo",
-    "保护中心": "ngo",
-    "成长中心": "ngo",
-    "促进中心": "ngo",
-    "营造中心": "ngo",
-    "志愿者协会": "ngo",
-    "公益组织发展中心": "ngo",
-    "协作网络": "ngo",
-    "公益网络": "ngo",
-    "支援中心": "ngo",
-    "互助社": "ngo",
-    "食物银行": "ngo",
-    "照顾网络": "ngo",
-    "阅读中心": "ngo",
-    "关怀中心": "ngo",
-    "援助中心": "ngo",
-    "儿童之家": "ngo",
-    "研究中心": "academic",
-    "研究院": "academic",
-    "研究所": "academic",
-    "大学": "academic",
-    "学院": "academic",
-    "科学院": "academic",
-    "民政局": "government",
-    "民政厅": "government",
-    "人民政府": "government",
-    "委员会": "government",
-    "办公室": "government",
-    "管理局": "government",
-    "政府": "government",
-    "民政部": "government",
-    "财政局": "government",
-    "教育局": "government",
-    "有限公司": "business",
-    "股份公司": "business",
-    "集团": "business",
-    "银行": "business",
-    "报社": "media",
-    "日报": "media",
-    "电视台": "media",
-    "电台": "media",
-    "杂志社": "media",
-    "出版社": "media",
-    "总会": "ngo",
-    "联谊会": "ngo",
-    "互助会": "ngo",
-    "助学社": "ngo",
-    "公益社": "ngo",
-    "读书会": "ngo",
-    "救助会": "ngo",
-    "救援志愿队": "ngo",
-    "助学会": "ngo",
-    "协进会": "ngo",
-    "福利会": "ngo",
-    "慈善信托基金": "foundation",
-    "信托基金": "foundation",
-    "慈善基金": "foundation",
-    "公益基金": "foundation",
-    "救援队": "ngo",
-    "志愿服务队": "ngo",
-    "分行": "business",
-    "支行": "business",
-    "分会": "ngo",
-    "社会工作事务所": "ngo",
-    "学系": "academic",
-    "社工事务所": "ngo",
-    "卫生健康局": "government",
-    "教育体育局": "government",
-    "社会福利署": "government",
-    "事务署": "government",
-    "事务局": "government",
-    "事务总署": "government",
-    "家庭署": "government",
-    "医院": "other",
-    "图书馆": "other",
-    "博物馆": "other",
-}
-# Endings too common in ordinary words to take on their own (市中心, 格局, 总部): a name with one
-# counts when its run before the ending is at least three characters and names a place or a
-# field (北京市xx中心, 临沧市教育局, 南山区文化局), and its type comes from the name classifier.
-ZH_WEAK_SUFFIXES: dict[str, str] = {
-    "中心": "other",
-    "局": "government",
-    "署": "government",
-    "厅": "government",
-    "分局": "government",
-    "公司": "business",
-    # people's organizations of a place (陇南市妇联, 深圳市残联, 共青团广州市委)
-    "妇联": "government",
-    "残联": "government",
-    "侨联": "government",
-    "科协": "government",
-    "文联": "government",
-    "工商联": "government",
-    "团委": "government",
-    "团市委": "government",
-}
-_SUFFIX_RX = "|".join(
-    sorted(map(re.escape, {**ZH_SUFFIXES, **ZH_WEAK_SUFFIXES}), key=len, reverse=True)
-)
 _NAME_INTERNAL = frozenset({"联合", "合作"})
 _GENERIC_COMPANY = re.compile(
     r"(?:上市|母|子|分|总|该|这家|那家|各|多家|企业|科技|互联网|保险|投资|物业|运营|合资|外资|民营|"
@@ -235,7 +98,7 @@ _PROVINCE_START = re.compile(
 # A name is a run of Chinese characters (and a few marks) before the suffix. The run is trimmed
 # at the last function word or verb so "明德基金会资助晨光社区发展中心" yields two names.
 _ZH_RULE = re.compile(
-    rf"[\u4e00-\u9fff·（）()A-Za-z0-9]{{1,16}}?(?P<suffix>{_SUFFIX_RX})(?!生|校区|路)"
+    rf"[\u4e00-\u9fff·（）()A-Za-z0-9]{{1,16}}?(?P<suffix>{SUFFIX_RX})(?!生|校区|路)"
 )
 _BREAKERS = re.compile(
     r".*(?P<word>该校|本校|我校|全校|的|和|与|及|向|为|在|由|对|是|了|将|把|被|从|给|等|并|或|已|还|就(?!业)|"
@@ -262,58 +125,6 @@ _EN_RULE = re.compile(
     rf"\b(?:(?:[A-Z][A-Za-z&'.-]+|of|for|and|the)[ \t]+){{0,6}}(?:{_EN_HEAD})"
     rf"(?:[ \t]+(?:of|for)(?:[ \t]+(?:the[ \t]+)?[A-Z][A-Za-z&'.-]+)+)?"
 )
-_EN_TYPES = {
-    "Foundation": "foundation",
-    "Fund": "foundation",
-    "Trust": "foundation",
-    "Association": "ngo",
-    "Alliance": "ngo",
-    "Network": "ngo",
-    "Society": "ngo",
-    "Federation": "ngo",
-    "Center": "ngo",
-    "Centre": "ngo",
-    "Incubator": "ngo",
-    "Forum": "ngo",
-    "Council": "ngo",
-    "University": "academic",
-    "Institute": "academic",
-    "Academy": "academic",
-    "College": "academic",
-    "School": "academic",
-    "Ministry": "government",
-    "Bureau": "government",
-    "Commission": "government",
-    "Office": "government",
-    "Agency": "government",
-    "Group": "business",
-    "Company": "business",
-    "Corporation": "business",
-    "Bank": "business",
-    "Capital": "business",
-    "Technology": "business",
-    "Technologies": "business",
-    "Logistics": "business",
-    "Holdings": "business",
-    "Ventures": "business",
-    "Sports": "business",
-    "Media": "media",
-    "Cooperative": "ngo",
-    "Volunteers": "ngo",
-    "Settlement": "ngo",
-    "Service": "ngo",
-    "Services": "ngo",
-    "Home": "ngo",
-    "Mission": "ngo",
-    "Hospital": "other",
-    "Library": "other",
-    "Museum": "other",
-    "Club": "other",
-    "Committee": "government",
-    "Department": "government",
-    "Partners": "business",
-    "Stiftung": "foundation",
-}
 # Possessives that belong to a name ("Beijing Children's Legal Aid Centre"), unlike an owner
 # before it ("Hong Kong's Harbour Hope Foundation").
 _NAME_POSSESSIVES = frozenset(
@@ -327,19 +138,6 @@ _PRODUCT_WORDS = frozenset("WeChat WeCom PowerPoint JavaScript TikTok WhatsApp F
 
 
 @dataclass(frozen=True)
-class Org:
-    org_id: str
-    name_zh: str
-    name_en: str
-    type: str
-    sector: str
-
-    @property
-    def canonical(self) -> str:
-        return self.name_zh or self.name_en
-
-
-@dataclass(frozen=True)
 class OrgMention:
     text: str
     start: int
@@ -350,169 +148,6 @@ class OrgMention:
     sector: str
     method: str  # gazetteer | rule | model (| anaphora, in relations only)
     ref: int | None = None  # for an anaphor: where the name it refers to starts
-
-
-class Gazetteer:
-    """Alias lookup by longest match; Chinese on simplified text, English on word boundaries."""
-
-    def __init__(self, orgs: dict[str, Org], aliases: dict[str, str]) -> None:
-        self.orgs = orgs
-        self.aliases = aliases  # normalized alias -> org_id
-        self.lengths: dict[str, list[int]] = {}
-        for alias in aliases:
-            self.lengths.setdefault(alias[0], []).append(len(alias))
-        for first, lens in self.lengths.items():
-            self.lengths[first] = sorted(set(lens), reverse=True)
-
-    @staticmethod
-    def key(name: str) -> str:
-        name = simplify(name.strip())
-        return name.lower() if re.search(r"[a-z]", name, re.I) else name
-
-    def scan(self, norm: str) -> list[tuple[int, int, str]]:
-        """(start, end, org_id) for the longest alias at each position, left to right."""
-        low = norm.lower()
-        out: list[tuple[int, int, str]] = []
-        i, n = 0, len(norm)
-        while i < n:
-            lens = self.lengths.get(low[i])
-            hit = None
-            if lens and not (
-                low[i].isascii()
-                and low[i].isalnum()
-                and i
-                and low[i - 1].isascii()
-                and low[i - 1].isalnum()
-            ):
-                for k in lens:
-                    if i + k > n:
-                        continue
-                    org = self.aliases.get(low[i : i + k])
-                    if org is None:
-                        continue
-                    end_ok = not (
-                        low[i + k - 1].isascii()
-                        and low[i + k - 1].isalnum()
-                        and i + k < n
-                        and low[i + k].isascii()
-                        and low[i + k].isalnum()
-                    )
-                    if end_ok:
-                        hit = (i, i + k, org)
-                        break
-            if hit:
-                out.append(hit)
-                i = hit[1]
-            else:
-                i += 1
-        return out
-
-
-@functools.cache
-def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
-    orgs: dict[str, Org] = {}
-    aliases: dict[str, str] = {}
-    with Path(path).open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            org = Org(row["org_id"], row["name_zh"], row["name_en"], row["type"], row["sector"])
-            orgs[org.org_id] = org
-            names = [row["name_zh"], row["name_en"], *row["aliases"].split("|")]
-            for name in filter(None, (n.strip() for n in names)):
-                aliases.setdefault(
-                    Gazetteer.key(re.sub(r"^the\s+", "", name, flags=re.I)), org.org_id
-                )
-    return Gazetteer(orgs, aliases)
-
-
-_ZH_SUFFIX_END = re.compile(rf"(?:{_SUFFIX_RX})$")
-
-
-def _zh_suffix_type(suffix: str) -> str:
-    return ZH_SUFFIXES.get(suffix) or ZH_WEAK_SUFFIXES[suffix]
-
-
-def suffix_type(name: str) -> str | None:
-    """The type a name's ending implies (基金会 -> foundation, "... University" -> academic)."""
-    norm = simplify(name.strip())
-    m = _ZH_SUFFIX_END.search(norm)
-    if m:
-        found = _zh_suffix_type(m.group(0))
-        return None if found == "other" else found
-    words = norm.split()
-    head = next((w for w in reversed(words) if w in _EN_TYPES), None)
-    return _EN_TYPES[head] if head else None
-
-
-def rule_org_id(name: str) -> str:
-    """Id of an organization found by rules only: a hash of its normalized name."""
-    return "r:" + hashlib.sha1(Gazetteer.key(name).encode("utf-8")).hexdigest()[:12]
-
-
-# Fuzzy resolution: a name matches a gazetteer name of the same script and sector when
-# rapidfuzz's ratio (normalized Indel similarity, 0-100) reaches this threshold. 91 accepts one
-# added or dropped character on names of six or more characters (上海市慈善基金会 ~ 上海慈善基金会,
-# 深圳市壹基金公益基金会 ~ 深圳壹基金公益基金会) and two on names of eleven or more, and rejects
-# names that differ in a distinctive character (南京明德基金会 vs 北京明德基金会: 85.7) or add a
-# word (中国妇女儿童发展基金会 vs 中国妇女发展基金会: 90.0).
-FUZZY_THRESHOLD = 91.0
-FUZZY_MIN_LENGTH = 5
-_PUNCT = re.compile(r"[\s·・.,，、'’\"“”「」『』()（）\[\]【】《》<>-]+")
-
-
-def normalize_name(name: str) -> str:
-    """The normalized form used for the second and third resolution steps."""
-    key = Gazetteer.key(name)
-    key = re.sub(r"^the\s+|'s$|’s$", "", key)
-    return _PUNCT.sub("", key)
-
-
-_HAN = re.compile(r"[\u3400-\u9fff]")
-
-
-def _is_latin(name: str) -> bool:
-    return bool(re.search(r"[a-z]", name)) and not re.search(r"[\u3400-\u9fff]", name)
-
-
-@functools.cache
-def _normalized_index(gazetteer: Gazetteer) -> dict[str, str]:
-    return {normalize_name(alias): oid for alias, oid in gazetteer.aliases.items()}
-
-
-@functools.cache
-def _fuzzy_choices(gazetteer: Gazetteer, latin: bool) -> tuple[list[str], list[str]]:
-    names, ids = [], []
-    for key, oid in _normalized_index(gazetteer).items():
-        if len(key) >= FUZZY_MIN_LENGTH and _is_latin(key) == latin:
-            names.append(key)
-            ids.append(oid)
-    return names, ids
-
-
-@functools.lru_cache(maxsize=65536)
-def _resolve_cached(gazetteer: Gazetteer, name: str) -> tuple[str, str] | None:
-    oid = gazetteer.aliases.get(Gazetteer.key(name))
-    if oid:
-        return oid, "exact"
-    norm = normalize_name(name)
-    oid = _normalized_index(gazetteer).get(norm)
-    if oid:
-        return oid, "normalized"
-    if len(norm) < FUZZY_MIN_LENGTH:
-        return None
-    names, ids = _fuzzy_choices(gazetteer, _is_latin(norm))
-    implied = suffix_type(name)
-    for _, score, i in process.extract(
-        norm, names, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD, limit=5
-    ):
-        org = gazetteer.orgs[ids[i]]
-        if implied is None or SECTOR_OF[implied] == org.sector:
-            return org.org_id, f"fuzzy:{score:.0f}"
-    return None
-
-
-def resolve(name: str, gazetteer: Gazetteer | None = None) -> tuple[str, str] | None:
-    """(org_id, how) for a name: exact alias, normalized alias or fuzzy match; else None."""
-    return _resolve_cached(gazetteer or load_gazetteer(), name)
 
 
 # A run before the suffix made only of these words describes a kind of organization, not a
@@ -548,7 +183,7 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
             and cut.group("word") in ("与", "和", "及")
             and suffix in _UNIT_SUFFIXES
             and m.start("suffix") > cut.end()
-            and not _ZH_SUFFIX_END.search(norm, start, cut.start("word"))
+            and not ZH_SUFFIX_END.search(norm, start, cut.start("word"))
         ):
             # 北京青少年法律援助与研究中心, 国家科学及技术委员会: 与/和/及 inside one name (the part
             # before it is no name of its own)
@@ -589,7 +224,7 @@ def _zh_rule_hits(norm: str) -> list[tuple[int, int, str]]:
             )
         ):
             continue  # 市中心, 活动中心, 格局: not a name
-        hits.append((start, end, _zh_suffix_type(suffix)))
+        hits.append((start, end, zh_suffix_type(suffix)))
     return hits
 
 
@@ -694,7 +329,7 @@ def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
             if part == " and ":
                 offset += len(part)
                 continue
-            if pieces and pieces[-1][1].split()[-1] not in _EN_TYPES:
+            if pieces and pieces[-1][1].split()[-1] not in EN_TYPES:
                 start, prev = pieces.pop()
                 pieces.append((start, f"{prev} and {part}"))
             else:
@@ -719,10 +354,8 @@ def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
             end = piece_start + len(name)
             if name.endswith(".") and not _ABBREVIATION_END.search(name):
                 end -= 1  # the sentence's full stop, not part of the name
-            head = next(
-                (w.rstrip(".") for w in reversed(words) if w.rstrip(".") in _EN_TYPES), None
-            )
-            otype = _EN_TYPES.get(head or "", "other")
+            head = next((w.rstrip(".") for w in reversed(words) if w.rstrip(".") in EN_TYPES), None)
+            otype = EN_TYPES.get(head or "", "other")
             hits.append((start, end, otype))
     for m in _CAMEL.finditer(text):
         if m.group(0) not in _PRODUCT_WORDS and not any(a <= m.start() < b for a, b, _ in hits):
@@ -787,7 +420,7 @@ _GENERIC_HEAD = re.compile(
 def _generic_zh_name(name: str) -> bool:
     """A kind of organization rather than a named one: a bare suffix (基金会), generic words
     before it (地方政府, 公募基金会), or a generic head (公益机构, 社区社会组织)."""
-    m = _ZH_SUFFIX_END.search(name)
+    m = ZH_SUFFIX_END.search(name)
     prefix = name[: m.start()] if m else name
     if m and (not prefix or _GENERIC_PREFIX.fullmatch(prefix)):
         return True
@@ -838,8 +471,6 @@ def find_orgs(
     norm = simplify(text)
     spans: list[tuple[int, int]] = []
     if statistical:
-        from qun.models.ner import recognize
-
         spans = recognize(norm, frozenset(statistical))
     mentions: list[OrgMention] = []
     taken = bytearray(len(norm))
@@ -927,7 +558,7 @@ _GOV_UNIT = re.compile(
 
 
 def _with_country(text: str, norm: str, m: OrgMention) -> OrgMention:
-    if m.type == "government" and _HAN.search(m.text):
+    if m.type == "government" and HAN.search(m.text):
         unit = _GOV_UNIT.match(norm, m.end)
         if unit and not _BREAKERS.match(unit.group(0).replace("及", "")):
             name = norm[m.start : unit.end()]
@@ -940,18 +571,18 @@ def _with_country(text: str, norm: str, m: OrgMention) -> OrgMention:
                 method="rule",
             )
         return m
-    if m.method == "gazetteer" and _HAN.search(m.text):
+    if m.method == "gazetteer" and HAN.search(m.text):
         office = _OFFICE_AFTER.match(norm, m.end)
         if office:  # 联合国儿童基金会驻华办事处, 恒信集团有限公司: the same organization
             return replace(m, text=text[m.start : office.end()], end=office.end())
     if m.method != "gazetteer" or m.type not in ("business", "international"):
         return m
-    branch = _BRANCH_AFTER.match(norm, m.end) if _HAN.search(m.text) else None
+    branch = _BRANCH_AFTER.match(norm, m.end) if HAN.search(m.text) else None
     if branch:  # 中国移动湖北公司: the company's provincial arm
         return replace(m, text=text[m.start : branch.end()], end=branch.end())
-    if _HAN.search(m.text):
+    if HAN.search(m.text):
         place = _COUNTRY_BEFORE.search(norm, max(0, m.start - 2), m.start)
-        if place and not _HAN.search(norm[place.start() - 1 : place.start()] or "x"):
+        if place and not HAN.search(norm[place.start() - 1 : place.start()] or "x"):
             return replace(m, text=text[place.start() : m.end], start=place.start())
         return m
     place = _COUNTRY_AFTER.match(norm, m.end)
@@ -1065,7 +696,7 @@ def _slot_names(
         taken[m.start : m.end] = b"\x01" * (m.end - m.start)
     starts = {m.start: m for m in mentions}
     found: list[tuple[int, int, str]] = []
-    if _HAN.search(norm):
+    if HAN.search(norm):
         for hit in _SLOT_ZH_GIVER.finditer(norm):
             after = starts.get(hit.end("to"))
             us = re.match(r"我会|本会|我们|本中心|本院|本基金会", norm[hit.end("to") :])
@@ -1116,7 +747,7 @@ def _slot_names(
             continue
         if otype == "item":  # a list item: its place in the list says it is a name
             otype = "other"
-        elif _HAN.search(name):
+        elif HAN.search(name):
             if (
                 _SLOT_ZH_NOT.search(name)
                 # kinds of organization (社企) may be part of a brand (社企流)
@@ -1147,7 +778,7 @@ _LEGAL_FORM = re.compile(r"(?:财团法人|社团法人|社会福利法人)$")
 
 def _with_legal_form(text: str, norm: str, m: OrgMention) -> OrgMention:
     form = _LEGAL_FORM.search(norm, max(0, m.start - 6), m.start)
-    if form is None or not _HAN.search(m.text):
+    if form is None or not HAN.search(m.text):
         return m
     return replace(m, text=text[form.start() : m.end], start=form.start())
 
@@ -1202,13 +833,13 @@ def _merge_adjacent(
         prev = out[-1] if out else None
         joined = False
         if prev is not None and m.method != "gazetteer":
-            if m.start == prev.end and _HAN.search(prev.text) and _HAN.search(m.text):
+            if m.start == prev.end and HAN.search(prev.text) and HAN.search(m.text):
                 joined = True
             elif (
                 norm[prev.end : m.start] == " "
-                and _is_latin(prev.text)
-                and _is_latin(m.text)
-                and m.text.split()[0] in _EN_TYPES
+                and is_latin(prev.text)
+                and is_latin(m.text)
+                and m.text.split()[0] in EN_TYPES
             ):
                 joined = True
         if joined and prev is not None:
@@ -1265,31 +896,8 @@ _PUBLIC_CENTRE = re.compile(
 
 
 def _model_type(name: str, min_probability: float) -> str:
-    from qun.models import orgtypes
-
     model = orgtypes.load()
     if model is None:
         return "other"
     otype, p = model.predict([name])[0]
     return otype if p >= min_probability else "other"
-
-
-def canonical_table(gazetteer: Gazetteer | None = None) -> list[dict[str, object]]:
-    """The gazetteer's organizations as rows: id, names, aliases, type and sector."""
-    gaz = gazetteer or load_gazetteer()
-    aliases: dict[str, list[str]] = {}
-    for alias, oid in gaz.aliases.items():
-        aliases.setdefault(oid, []).append(alias)
-    return [
-        {
-            "org_id": o.org_id,
-            "canonical": o.canonical,
-            "name_zh": o.name_zh or None,
-            "name_en": o.name_en or None,
-            "aliases": sorted(aliases.get(o.org_id, [])),
-            "type": o.type,
-            "sector": o.sector,
-            "in_gazetteer": True,
-        }
-        for o in gaz.orgs.values()
-    ]

@@ -3,6 +3,8 @@ same item pipelines again, without touching the network."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from urllib.parse import unquote
 
 from warcio.archiveiterator import ArchiveIterator
 
-from qun.spiders.items import Page
+from qun.spiders.items import Document, Page
 from qun.spiders.pipelines import (
     FingerprintPipeline,
     LanguagePipeline,
@@ -62,3 +64,21 @@ def process(page: Page) -> Any:
     for pipeline in PIPELINES:
         item = pipeline.process_item(item)
     return item
+
+
+def rebuild(warc_files: Iterable[Path], sources: dict[str, Source], out_dir: Path) -> int:
+    """The latest archived response of each URL through the item pipelines again, written as a
+    spider's output folder (`documents.jsonl`, `errors.jsonl`); the number of pages read."""
+    latest: dict[str, Page] = {}
+    for page in iter_pages(warc_files, sources):
+        latest[page.url] = page  # later runs win
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (
+        (out_dir / "documents.jsonl").open("w", encoding="utf-8") as docs_fh,
+        (out_dir / "errors.jsonl").open("w", encoding="utf-8") as errs_fh,
+    ):
+        for page in latest.values():
+            item = process(page)
+            fh = docs_fh if isinstance(item, Document) else errs_fh
+            fh.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
+    return len(latest)

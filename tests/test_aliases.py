@@ -71,7 +71,7 @@ def test_alias_pair_resolves_to_one_org(a: str, b: str):
     ],
 )
 def test_names_resolve_by_exact_normalized_or_fuzzy_match(name: str, org_id: str, how: str):
-    from qun.models.orgs import load_gazetteer, resolve
+    from qun.models.gazetteer import load_gazetteer, resolve
 
     assert org_id in load_gazetteer().orgs, org_id
     hit = resolve(name)
@@ -89,7 +89,7 @@ def test_names_resolve_by_exact_normalized_or_fuzzy_match(name: str, org_id: str
     ],
 )
 def test_different_organizations_do_not_fuzzy_match(name: str):
-    from qun.models.orgs import resolve
+    from qun.models.gazetteer import resolve
 
     hit = resolve(name)
     assert hit is None or not hit[1].startswith("fuzzy"), (name, hit)
@@ -97,7 +97,7 @@ def test_different_organizations_do_not_fuzzy_match(name: str):
 
 def test_fuzzy_match_needs_the_same_sector():
     """A company whose name is close to a foundation's is not linked to the foundation."""
-    from qun.models.orgs import resolve
+    from qun.models.gazetteer import resolve
 
     assert resolve("北京银杏公益基金会") is not None
     hit = resolve("北京银杏公益有限公司")
@@ -120,9 +120,9 @@ def test_name_classifier_types_names_without_a_telling_suffix():
 
 @needs_shared_data
 def test_name_classifier_accuracy_on_cluener_dev_stays_above_its_floor():
-    from qun.models import orgtypes
+    from qun.models import orgtypes, orgtypes_train
 
     model = orgtypes.load()
-    rows = orgtypes.cluener_examples("cluener-dev")
+    rows = orgtypes_train.cluener_examples("cluener-dev")
     assert len(rows) > 900
-    assert orgtypes.accuracy(model, rows) >= 0.93
+    assert orgtypes_train.accuracy(model, rows) >= 0.93

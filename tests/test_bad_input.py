@@ -11,9 +11,10 @@ import json
 import pytest
 from pypdf import PdfWriter
 
-from qun.flows.crawl import read_jsonl, run_spider
+from qun.datasets.ingest import read_jsonl
 from qun.spiders.devserver import SiteServer
 from qun.spiders.middlewares import PrivateAddressMiddleware, UnsafeAddress, retry_after
+from qun.spiders.process import run_spider
 
 HOST = "www.bad.example"
 ARTICLE = "<p>{}</p>".format("社区基金会论坛在京举行，各方围绕集合影响力展开讨论。" * 6)

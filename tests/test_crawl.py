@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qun.flows.crawl import read_jsonl, run_spider
+from qun.datasets.ingest import read_jsonl
 from qun.spiders.devserver import SiteServer
+from qun.spiders.process import run_spider
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +161,7 @@ def test_a_spider_that_reaches_nothing_fails_its_task(tmp_path: Path):
     """The flow must see a failed crawl (so Prefect retries it), though Scrapy exits 0."""
     import socket
 
-    from qun.flows.crawl import CrawlFailed
+    from qun.spiders.process import CrawlFailed
 
     with socket.socket() as sock:  # a port with nobody listening
         sock.bind(("127.0.0.1", 0))

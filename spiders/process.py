@@ -1,5 +1,6 @@
-"""Run a spider in its own process and read its outputs back (the Twisted reactor cannot be
-restarted, so an in-process crawl would break a Prefect retry)."""
+"""Run a spider in its own process (the Twisted reactor cannot be restarted, so an in-process
+crawl would break a Prefect retry) and read its stats back; its items are in JSON lines files
+of its output folder (documents.jsonl, errors.jsonl), taken in by qun.datasets.ingest."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ def run_spider(
         env["http_proxy"] = env["HTTP_PROXY"] = proxy
     cmd = [
         sys.executable,
+        "-P",  # not the working directory: a user's models.py or scrapy/ shadows nothing
         "-m",
         "scrapy",
         "crawl",
@@ -94,20 +96,3 @@ def run_spider(
     if stats.get("downloader/request_count", 0) and not stats.get("downloader/response_count"):
         raise CrawlFailed(f"spider {spider!r} got no response at all (network or site down?)")
     return CrawlRun(spider, out_dir, stats)
-
-
-def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """Rows of a JSON-lines file and the number of unreadable lines (a crawl cut off mid-line)."""
-    rows: list[dict[str, Any]] = []
-    bad = 0
-    if not path.exists():
-        return rows, bad
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                bad += 1
-    return rows, bad
