@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.qun-installed
 DATA   ?= data
 
-.PHONY: demo test lint bench bench-100k clean
+.PHONY: demo test test-fast lint bench bench-100k clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qun needs Python 3.11 or newer")'
@@ -17,14 +17,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/qun run --demo --data-dir $(DATA)
 
+CODE := qun flows spiders models datasets tests scripts benchmarks
+
 test: $(STAMP)
-	$(BIN)/ruff check flows spiders models datasets tests scripts benchmarks
-	$(BIN)/ruff format --check flows spiders models datasets tests scripts benchmarks
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/python -m pytest -q
 
+# Unit tests only: no crawl, demo run, spider process, built wheel, training or whole-corpus
+# scoring (markers e2e and slow; about a minute on two cores). `make test` runs everything.
+test-fast: $(STAMP)
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+
 lint: $(STAMP)
-	$(BIN)/ruff check flows spiders models datasets tests scripts benchmarks
-	$(BIN)/ruff format --check flows spiders models datasets tests scripts benchmarks
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 # Benchmarks (benchmarks/README.md): results in benchmarks/results/*.json.
 # MEMORY_SIZES: corpus sizes of the memory benchmark (the ratio is largest / smallest peak);

@@ -9,6 +9,8 @@ before it took them in are found by `leftovers` and taken in by the next run.
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -154,3 +156,19 @@ def write_seen(data_dir: Path | str, path: Path) -> int:
 def leftovers(crawl_root: Path) -> list[Path]:
     """Spider output folders of earlier runs that were killed before being taken in."""
     return sorted(p.parent for p in crawl_root.glob("*/*/documents.jsonl"))
+
+
+def new_run(crawl_root: Path, sources: str) -> tuple[str, Path]:
+    """A new crawl run's id and folder under `crawl_root`, with its `run.json`; its spiders
+    write their output folders inside it."""
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_dir = crawl_root / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "sources": sources}), "utf-8")
+    return run_id, run_dir
+
+
+def remove_runs(out_dirs: list[Path]) -> None:
+    """Remove the run folders of spider output folders that have been taken in."""
+    for folder in {p.parent for p in out_dirs}:
+        shutil.rmtree(folder, ignore_errors=True)

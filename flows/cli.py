@@ -262,14 +262,15 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
     from qun.models.relation_model import load_model
 
     splits = ["dev", "test"] if split == "all" else [split]
-    setups = {"rules": None, "rules+model": load_model()}
+    model = load_model()
+    if model is None:
+        raise UserError("the learned relation component is not installed (qun train relations)")
+    setups = {"rules": None, "rules+model": model}
     results = {}
     for name in splits:
         passages = load_relations_eval(name)
-        for setup, model in setups.items():
-            if model is None and setup != "rules":
-                continue
-            result = evaluate_relations(passages, model=model)
+        for setup, component in setups.items():
+            result = evaluate_relations(passages, model=component)
             scores = {k: v.as_dict() for k, v in result.items() if k != "direction_accuracy"}
             scores["direction_accuracy"] = round(result["direction_accuracy"], 4)  # type: ignore[assignment]
             results[f"{name}/{setup}"] = (len(passages), scores)
@@ -507,6 +508,12 @@ def _progress(args: argparse.Namespace) -> Any:
 
 
 # ---- parser ------------------------------------------------------------------------------------
+def _version() -> str:
+    from qun import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -542,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
         "philanthropy discourse: crawl sector media and foundation reports, extract "
         "organizations and concepts, write Parquet datasets, trend tables and a report.",
     )
+    parser.add_argument("--version", action="version", version=f"qun {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(

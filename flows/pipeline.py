@@ -7,10 +7,8 @@ Network IO (the crawl) is a task of its own with retries; deterministic steps ar
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,12 +96,8 @@ def crawl_flow(
     if leftovers:
         get_run_logger().info("taking over %d unfinished crawl outputs", len(leftovers))
         ingest_task(data_dir, leftovers)
-        for folder in {p.parent for p in leftovers}:
-            shutil.rmtree(folder, ignore_errors=True)
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    run_dir = crawl_root / run_id
-    run_dir.mkdir(parents=True)
-    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "sources": sources}), "utf-8")
+        ingest.remove_runs(leftovers)
+    run_id, run_dir = ingest.new_run(crawl_root, sources)
     seen = run_dir / "seen.jsonl"
     seen_task(data_dir, seen)
     # The spiders run side by side, each in its own process (two cores, two processes).
@@ -118,7 +112,7 @@ def crawl_flow(
         progress.advance()
     done = [f.result() for f in futures]
     counts = ingest_task(data_dir, [r.out_dir for r in done])
-    shutil.rmtree(run_dir, ignore_errors=True)
+    ingest.remove_runs([r.out_dir for r in done])
     _publish_counts("qun-crawl", counts, "Documents and crawl errors after the crawl")
     return {
         "run_id": run_id,
@@ -145,7 +139,7 @@ def reextract_flow(data_dir: Path) -> dict[str, int]:
     run_dir = data_dir / "_crawl" / f"reextract-{uuid.uuid4().hex[:6]}" / "archive"
     pages = archive.rebuild(warcs, load_sources(), run_dir)
     counts = ingest_task(data_dir, [run_dir])
-    shutil.rmtree(run_dir.parent, ignore_errors=True)
+    ingest.remove_runs([run_dir])
     _publish_counts("qun-reextract", counts, "Documents rebuilt from the archive")
     return {"pages": pages, **counts}
 

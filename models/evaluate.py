@@ -115,9 +115,13 @@ RELATIONS_EVAL = Path(__file__).with_name("data") / "relations_eval"
 
 
 def load_relations_eval(split: str | None = None) -> list[dict[str, Any]]:
-    """The annotated passages (all files of data/relations_eval), optionally one split."""
+    """The annotated passages (all files of data/relations_eval), optionally one split; raises
+    FileNotFoundError when the folder holds none (an install without its package data)."""
+    files = sorted(RELATIONS_EVAL.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"no annotated passages (*.jsonl) in {RELATIONS_EVAL}")
     rows = []
-    for path in sorted(RELATIONS_EVAL.glob("*.jsonl")):
+    for path in files:
         with path.open(encoding="utf-8") as fh:
             rows += [json.loads(line) for line in fh if line.strip()]
     return [r for r in rows if split in (None, "all", r["split"])]

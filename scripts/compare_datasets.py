@@ -45,7 +45,8 @@ def rows(folder: Path) -> Counter[str]:
 
 def main(old: Path, new: Path) -> int:
     names = sorted(
-        {p.name for p in old.iterdir() if p.is_dir()} | {p.name for p in new.iterdir() if p.is_dir()}
+        {p.name for p in old.iterdir() if p.is_dir()}
+        | {p.name for p in new.iterdir() if p.is_dir()}
     )
     differ = 0
     for name in names:

@@ -27,6 +27,18 @@ needs_shared_data = pytest.mark.skipif(
 MANIFEST = ROOT / "spiders" / "sample_site" / "manifest.json"
 
 
+# Fixtures that run the whole pipeline (or a Prefect server): a test using one is end to end.
+E2E_FIXTURES = {"demo_dir", "prefect_harness"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a whole-pipeline fixture as e2e, so that `-m "not e2e"`
+    (make test-fast) leaves out every test that runs the demo, whatever its module says."""
+    for item in items:
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_prefect(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep Prefect's database and settings out of the developer's home."""

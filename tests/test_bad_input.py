@@ -16,6 +16,9 @@ from qun.spiders.devserver import SiteServer
 from qun.spiders.middlewares import PrivateAddressMiddleware, UnsafeAddress, retry_after
 from qun.spiders.process import run_spider
 
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
+
 HOST = "www.bad.example"
 ARTICLE = "<p>{}</p>".format("社区基金会论坛在京举行，各方围绕集合影响力展开讨论。" * 6)
 

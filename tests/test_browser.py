@@ -23,6 +23,9 @@ from websockets.sync.client import connect
 from tests.conftest import ROOT, qun
 from tests.test_report import CHARTS, SCRIPT_TITLE, data_with_script_title
 
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
+
 WAIT = 120  # seconds; generous, for a busy machine
 ARTIFACTS = Path(os.environ.get("QUN_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 

@@ -109,6 +109,7 @@ def test_second_demo_run_changes_nothing(demo_dir: Path):
     assert summary["rows"]["documents"] == len(before["documents"])
 
 
+@pytest.mark.e2e
 def test_run_prints_a_summary_with_rows_dates_and_report(tmp_path: Path):
     out = qun("run", "--demo", "--data-dir", str(tmp_path / "d"))
     assert "documents" in out.stdout and "concept_trends" in out.stdout

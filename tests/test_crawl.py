@@ -14,6 +14,9 @@ from qun.datasets.ingest import read_jsonl
 from qun.spiders.devserver import SiteServer
 from qun.spiders.process import run_spider
 
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> dict:

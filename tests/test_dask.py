@@ -11,6 +11,9 @@ import pytest
 
 from tests.conftest import qun
 
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
+
 EXTRACTION = ["org_mentions", "concept_mentions", "funding", "partnerships", "extraction_log"]
 RUN_TIMES = {"extracted_at"}
 

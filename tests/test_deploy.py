@@ -19,6 +19,9 @@ import pytest
 
 from tests.conftest import ROOT
 
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
+
 BIN = Path(sys.executable).parent
 STARTUP = 300  # seconds; generous, for a busy machine
 RUN = 600

@@ -52,6 +52,7 @@ def _ner_scores(dataset: str) -> dict:
     }
 
 
+@pytest.mark.slow
 @needs_shared_data
 @pytest.mark.parametrize("dataset", sorted(FLOORS["ner"]))
 def test_ner_scores_stay_above_floors(dataset: str):

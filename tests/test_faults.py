@@ -28,6 +28,9 @@ from qun.datasets import catalog, store
 from qun.datasets.read import validate
 from tests.conftest import qun
 
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
+
 VOLATILE = {
     "fetched_at",
     "extracted_at",

@@ -26,6 +26,9 @@ from qun.spiders import decoding
 from qun.spiders.dates import MAX_YEAR, MIN_YEAR, date_from_url, parse_date
 from tests.conftest import ROOT, qun
 
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
+
 # CI runs the same examples every time; locally hypothesis explores and remembers failures.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):

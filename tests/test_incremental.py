@@ -12,9 +12,13 @@ import time
 from pathlib import Path
 
 import pyarrow.compute as pc
+import pytest
 
 from qun.datasets import documents, runs, store
 from qun.spiders.devserver import SiteServer
+
+# crawls, runs or builds of the whole pipeline: left out by `make test-fast`
+pytestmark = pytest.mark.e2e
 
 
 def crawl(data_dir: Path, server: SiteServer) -> dict:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from qun.models import corpora
 from qun.models.ner import build, jieba_tags
 from tests.conftest import needs_shared_data as needs_data
@@ -33,6 +35,7 @@ def test_corpora_readers_convert_inclusive_ends_and_bmes():
     assert sum(len(e.spans) for e in msra) == 1331
 
 
+@pytest.mark.slow
 @needs_data
 def test_short_training_run_saves_a_model_that_loads_and_evaluates(tmp_path: Path):
     out = tmp_path / "ner"
