@@ -377,24 +377,47 @@ def cmd_train_types(args: argparse.Namespace) -> int:
     return 0
 
 
+# Exit status of a command line that asks for something that does not apply (as argparse's).
+EXIT_USAGE = 2
+
+# The options of `qun train ner` alone (dest -> flag). Their parser default is None, so that a
+# flag given to another trainer is seen and refused; unset, the shipped model's values apply.
+_NER_ONLY_OPTIONS = {
+    "steps": "--steps",
+    "eval_every": "--eval-every",
+    "limit": "--limit",
+    "width": "--width",
+    "window": "--window",
+    "dropout": "--dropout",
+    "learn_rate": "--learn-rate",
+}
+
+
+def ner_train_options(args: argparse.Namespace) -> Any:
+    """The TrainOptions of `qun train ner`: the flags given, TrainOptions' defaults otherwise."""
+    from qun.models.ner_train import TrainOptions
+
+    given = {dest: getattr(args, dest) for dest in _NER_ONLY_OPTIONS}
+    return TrainOptions(seed=args.seed, **{k: v for k, v in given.items() if v is not None})
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.what != "ner":
+        given = [
+            flag for dest, flag in _NER_ONLY_OPTIONS.items() if getattr(args, dest) is not None
+        ]
+        if given:  # refused before any work
+            verb = "applies" if len(given) == 1 else "apply"
+            print(f"qun: error: {', '.join(given)} {verb} to 'qun train ner' only", file=sys.stderr)
+            return EXIT_USAGE
     if args.what == "relations":
         return cmd_train_relations(args)
     if args.what == "types":
         return cmd_train_types(args)
     from qun.models.ner import MODEL_DIR
-    from qun.models.ner_train import TrainOptions, train
+    from qun.models.ner_train import train
 
-    options = TrainOptions(
-        steps=args.steps,
-        seed=args.seed,
-        eval_every=args.eval_every,
-        limit=args.limit,
-        width=args.width,
-        window=args.window,
-        dropout=args.dropout,
-        learn_rate=args.learn_rate,
-    )
+    options = ner_train_options(args)
     try:
         out = Path(args.out) if args.out else MODEL_DIR
         meta = train(out, options, log=lambda m: _say(args, m))
@@ -695,20 +718,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the model (default: models/data/ner_zh, "
         "models/data/relation_model.json.gz or models/data/orgtypes.npz)",
     )
-    p.add_argument("--steps", type=int, default=3600, help="update steps (default: 3600)")
-    p.add_argument(
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    # NER-only options default to None (the shipped model's values then apply), so that
+    # cmd_train can refuse them for the other trainers
+    ner = p.add_argument_group("options of `qun train ner` only (refused for the others)")
+    ner.add_argument("--steps", type=int, help="update steps (default: 3600)")
+    ner.add_argument(
         "--eval-every",
         type=int,
-        default=300,
         metavar="N",
         help="steps between held-out evaluations (default: 300)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--limit", type=int, help="sentences per corpus (quick runs)")
-    p.add_argument("--width", type=int, default=128, help="encoder width (default: 128)")
-    p.add_argument("--window", type=int, default=2, help="encoder window (default: 2)")
-    p.add_argument("--dropout", type=float, default=0.3, help="dropout (default: 0.3)")
-    p.add_argument("--learn-rate", type=float, default=0.0005, help="Adam rate (default: 0.0005)")
+    ner.add_argument("--limit", type=int, help="sentences per corpus (quick runs)")
+    ner.add_argument("--width", type=int, help="encoder width (default: 128)")
+    ner.add_argument("--window", type=int, help="encoder window (default: 2)")
+    ner.add_argument("--dropout", type=float, help="dropout (default: 0.3)")
+    ner.add_argument("--learn-rate", type=float, help="Adam rate (default: 0.0005)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(

@@ -173,6 +173,40 @@ def test_user_errors_are_one_line_without_traceback(args, tmp_path: Path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("what", "flag", "value"),
+    [
+        ("relations", "--steps", "5"),
+        ("types", "--steps", "5"),
+        ("relations", "--eval-every", "10"),
+        ("types", "--learn-rate", "0.1"),
+        ("relations", "--limit", "3"),
+    ],
+)
+def test_train_refuses_ner_only_flags_for_other_trainers(
+    what: str, flag: str, value: str, tmp_path: Path
+):
+    import os
+
+    out = tmp_path / "model"
+    # no corpora: a trainer that started anyway would stop at once, and write nothing here
+    env = {**os.environ, "QUN_SHARED_DATA": str(tmp_path / "no-corpora")}
+    proc = qun("train", what, flag, value, "--out", str(out), check=False, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"qun: error: {flag} applies to 'qun train ner' only\n"
+    assert proc.stdout == "" and not out.exists()
+
+
+def test_train_ner_options_default_to_the_shipped_model_and_take_flags():
+    from qun.flows.cli import build_parser, ner_train_options
+    from qun.models.ner_train import TrainOptions
+
+    parse = build_parser().parse_args
+    assert ner_train_options(parse(["train", "ner"])) == TrainOptions()
+    given = ner_train_options(parse(["train", "ner", "--steps", "7", "--learn-rate", "0.01"]))
+    assert (given.steps, given.learn_rate, given.eval_every) == (7, 0.01, 300)
+
+
 def test_eval_sample_prints_scores():
     proc = qun("eval", "sample", "--json")
     scores = json.loads(proc.stdout)

@@ -77,6 +77,45 @@ def test_validate_reports_duplicates_and_foreign_files(demo_dir: Path, tmp_path:
     assert proc.returncode == 1 and "duplicate keys" in proc.stdout
 
 
+def test_validate_checks_keys_of_every_dataset_after_a_problem(tmp_path: Path):
+    import pyarrow as pa
+
+    from qun.datasets import store
+
+    def put(name: str, rows: list[dict]) -> None:
+        spec = catalog.BY_NAME[name]
+        store.write(spec, tmp_path, pa.Table.from_pylist(rows, schema=spec.schema))
+
+    # documents, the first dataset: one of its files does not open
+    put(
+        "documents",
+        [
+            {"doc_id": "d1", "url": "https://a.example/1", "source": "a"},
+            {"doc_id": "d2", "url": "https://b.example/2", "source": "b"},
+        ],
+    )
+    broken = tmp_path / "documents" / "source=b" / store.PART_FILE
+    broken.write_bytes(b"not parquet")
+    # later datasets: the same key twice
+    put("crawl_runs", [{"run_id": "r1", "spider": "media"}, {"run_id": "r1", "spider": "media"}])
+    index_row = {
+        "year": 2020,
+        "foundations_funding": 1,
+        "foundations_mentioned": 2,
+        "foundation_mentions": 3,
+        "foundation_funder_mentions": 1,
+    }
+    put("grantmaking_index", [index_row, {**index_row, "foundation_mentions": 4}])
+
+    problems = validate(tmp_path)
+    assert len(problems) == 3, problems
+    assert problems[0].startswith(f"documents: {broken} does not open: "), problems
+    assert problems[1:] == [
+        "crawl_runs: 1 duplicate keys ('run_id', 'spider')",
+        "grantmaking_index: 1 duplicate keys ('year',)",
+    ]
+
+
 def test_rerun_extracts_only_changed_documents(demo_dir: Path):
     out = qun("extract", "--documents", "--data-dir", str(demo_dir))
     assert '"extracted": 0' in out.stdout

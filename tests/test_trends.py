@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -51,7 +52,43 @@ def test_first_mention_and_adopters_follow_the_manifest(demo_dir: Path, manifest
 
 def test_grantmaking_index_and_flows_have_rows(demo_dir: Path):
     index = load("grantmaking_index", demo_dir, as_="pandas")
-    assert index["year"].is_unique and (index["foundations_funding"] >= 0).all()
+    assert len(index) > 0 and index["year"].is_unique
+    # the index again, from its inputs (reprints folded into their originals), in SQL
+    con = duckdb.connect()
+    for name in ("documents", "org_mentions", "funding"):
+        con.register(name, load(name, demo_dir))
+    mentioned = con.execute("""
+        select year(published_at), count(distinct org_id), count(*)
+        from org_mentions
+        where type = 'foundation' and published_at is not null
+          and doc_id in (select doc_id from documents where duplicate_of is null)
+        group by 1""").fetchall()
+    funding = dict.fromkeys((year for year, _, _ in mentioned), (0, 0, 0.0))
+    funding |= {
+        year: (funders, records, amount)
+        for year, funders, records, amount in con.execute("""
+            select year(published_at), count(distinct funder_id),
+                   count(distinct (doc_id, funder_id, amount_start)),
+                   sum(coalesce(amount_cny, 0))
+            from funding
+            where funder_type = 'foundation' and published_at is not null
+              and doc_id in (select doc_id from documents where duplicate_of is null)
+            group by 1""").fetchall()
+    }
+    expected = {
+        year: {
+            "foundations_mentioned": orgs,
+            "foundation_mentions": mentions,
+            "foundations_funding": funding[year][0],
+            "foundation_funder_mentions": funding[year][1],
+            "funder_role_share": pytest.approx(funding[year][1] / mentions),
+            "grant_amount_cny": pytest.approx(funding[year][2]),
+        }
+        for year, orgs, mentions in mentioned
+    }
+    got = {row.pop("year"): row for row in index.to_dict("records")}
+    assert got == expected
+    assert index["foundations_funding"].sum() > 0 and index["grant_amount_cny"].sum() > 0
     flows = load("funding_flows", demo_dir, as_="pandas")
     assert len(flows) > 0 and flows["funder_id"].notna().all()
 
