@@ -6,13 +6,14 @@ User errors print one line (`qun: error: ...`) and exit 1; `--verbose` shows tra
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 EXIT_USER_ERROR = 1
 
@@ -115,16 +116,29 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 # ---- extract ---------------------------------------------------------------------------------
-def _lines(handle: TextIO) -> Iterator[str]:
-    for line in handle:
-        if line.strip():
-            yield line
+# The values of `lang` an input line may give (those qun writes); without one it is detected.
+LANGS = ("zh-Hans", "zh-Hant", "en", "und")
+
+
+def _lines(handle: BinaryIO) -> Iterator[str | dict[str, Any]]:
+    """Each input line, decoded, or the error record of a line that is not UTF-8: one item per
+    line, empty lines included (a UTF-8 byte order mark on the first line is dropped)."""
+    for number, raw in enumerate(handle, 1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield {"id": None, "error": f"line {number} is not UTF-8 (byte {exc.start + 1})"}
 
 
 def extract_line(line: str, options: Any = None) -> dict[str, Any]:
-    """One output record of the `qun extract` contract for one input line."""
+    """One output record of the `qun extract` contract for one input line; a line that cannot
+    be read or extracted gets a record with an `error` instead."""
     from qun.models.extract import extract
 
+    if not line.strip():
+        return {"id": None, "error": "empty line"}
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -136,8 +150,17 @@ def extract_line(line: str, options: Any = None) -> dict[str, Any]:
     text = record.get("text")
     if not isinstance(text, str):
         return {"id": rid, "error": "missing 'text' (a string)"}
-    lang = record.get("lang") if isinstance(record.get("lang"), str) else None
-    return {"id": rid, **extract(text, lang, options)}
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return {"id": rid, "error": f"'text' holds an unpaired surrogate at {exc.start}"}
+    lang = record.get("lang")
+    if lang is not None and lang not in LANGS:
+        return {"id": rid, "error": f"unknown 'lang' {lang!r} (one of {', '.join(LANGS)})"}
+    try:
+        return {"id": rid, **extract(text, lang, options)}
+    except Exception as exc:  # one text that breaks an extractor must not end the stream
+        return {"id": rid, "error": f"extraction failed: {type(exc).__name__}: {exc}"}
 
 
 def _statistical(value: str) -> tuple[str, ...]:
@@ -169,7 +192,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.dask:
         raise UserError("--dask applies to --documents only")
     try:
-        src = open(args.jsonl, encoding="utf-8") if args.jsonl != "-" else sys.stdin
+        src = open(args.jsonl, "rb") if args.jsonl != "-" else sys.stdin.buffer
     except OSError as exc:
         raise UserError(f"cannot read {args.jsonl}: {exc.strerror}") from exc
     try:
@@ -182,7 +205,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     n = errors = 0
     with src, dst:
         for line in _lines(src):
-            out = extract_line(line, options)
+            out = line if isinstance(line, dict) else extract_line(line, options)
             errors += "error" in out
             n += 1
             dst.write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -3,6 +3,7 @@ it leaves behind, `qun extract`, help texts and error handling."""
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -211,3 +212,31 @@ def test_eval_sample_prints_scores():
     proc = qun("eval", "sample", "--json")
     scores = json.loads(proc.stdout)
     assert set(scores) == {"organizations", "concepts"}
+
+
+def test_extract_gives_one_record_per_line_whatever_the_bytes(tmp_path: Path):
+    """Bad bytes, a lone surrogate, an empty line or an unknown lang end no stream (#18)."""
+    good = {"id": "g", "text": "南都公益基金会资助晨光社区发展中心300万元。"}
+    lines = [
+        codecs.BOM_UTF8 + json.dumps(good, ensure_ascii=False).encode("utf-8"),
+        b'{"id": "x", "text": "\xff\xfe broken"}',
+        json.dumps({"id": "gbk", "text": "集合影响力"}, ensure_ascii=False).encode("gbk"),
+        b'{"id": "s", "text": "a \\ud800 b"}',
+        b"",
+        json.dumps({"id": "l", "text": "集合影响力", "lang": "klingon"}).encode("utf-8"),
+        json.dumps({"id": "last", "text": "集合影响力"}).encode("utf-8"),
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    proc = qun("extract", "--jsonl", str(src), check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert out[0]["id"] == "g" and out[0]["funding"][0]["amount"] == 3_000_000
+    assert "line 2 is not UTF-8" in out[1]["error"]
+    assert "line 3 is not UTF-8" in out[2]["error"]
+    assert out[3]["id"] == "s" and "surrogate" in out[3]["error"]
+    assert out[4] == {"id": None, "error": "empty line"}
+    assert out[5]["id"] == "l" and "unknown 'lang'" in out[5]["error"]
+    assert out[6]["id"] == "last" and out[6]["concepts"][0]["concept"] == "collective_impact"
+    assert "7 lines, 5 with errors" in proc.stderr
