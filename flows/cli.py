@@ -27,6 +27,10 @@ def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    if not verbose:
+        # Prefect's console log (a failed task's traceback, the temporary server's chatter)
+        # only with --verbose: a failure ends in qun's one line. Runs still log to the API.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     # Dask's own chatter (cluster start and stop) only with --verbose; workers inherit it
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if verbose else "error")
 

@@ -240,3 +240,16 @@ def test_extract_gives_one_record_per_line_whatever_the_bytes(tmp_path: Path):
     assert out[5]["id"] == "l" and "unknown 'lang'" in out[5]["error"]
     assert out[6]["id"] == "last" and out[6]["concepts"][0]["concept"] == "collective_impact"
     assert "7 lines, 5 with errors" in proc.stderr
+
+
+def test_a_runtime_failure_is_one_line_and_verbose_shows_the_traceback(tmp_path: Path):
+    """A failure inside a Prefect flow (a data dir that is a file) printed Prefect's 90-line
+    traceback before qun's line (#18)."""
+    not_a_folder = tmp_path / "f"
+    not_a_folder.write_text("x")
+    proc = qun("trends", "--data-dir", str(not_a_folder), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith("qun: error: ") and "Not a directory" in proc.stderr
+    verbose = qun("trends", "--data-dir", str(not_a_folder), "-v", check=False)
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
