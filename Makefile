@@ -24,8 +24,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/python -m pytest -q
 
-# Unit tests only: no crawl, demo run, spider process, built wheel, training or whole-corpus
-# scoring (markers e2e and slow; about a minute on two cores). `make test` runs everything.
+# Unit tests only: no crawl, demo run, spider process, built wheel, training, whole-corpus
+# scoring or repeated Prefect start-ups (markers e2e and slow; under a minute on two cores).
+# `make test` runs everything.
 test-fast: $(STAMP)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"

@@ -45,3 +45,18 @@ def date_range(data_dir: Path | str) -> tuple[str | None, str | None]:
     if not len(dates):
         return None, None
     return str(pc.min(dates).as_py()), str(pc.max(dates).as_py())
+
+
+def holds_datasets(data_dir: Path | str) -> bool:
+    """Whether `data_dir` holds any qun dataset (a folder named after one)."""
+    return any(spec.path(data_dir).is_dir() for spec in ALL)
+
+
+def require_datasets(data_dir: Path | str) -> None:
+    """Raise DatasetError when `data_dir` holds no qun dataset: a command that reads them must
+    not write an empty report or call a mistyped folder valid."""
+    if not holds_datasets(data_dir):
+        raise store.DatasetError(
+            f"{data_dir} holds no qun datasets (a mistyped --data-dir? "
+            "`qun run` or `qun crawl` creates them)"
+        )

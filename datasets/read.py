@@ -55,6 +55,7 @@ def load(
     """Load dataset `name` from `data_dir` as "arrow", "pandas" or "polars"."""
     if name not in catalog.BY_NAME:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(catalog.BY_NAME)}")
+    catalog.require_datasets(data_dir)
     table = store.read(catalog.BY_NAME[name], data_dir, filter=_expression(filter))
     if columns:
         table = table.select(columns)

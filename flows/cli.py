@@ -56,6 +56,14 @@ def _with_sample_server(args: argparse.Namespace, body: Callable[[str | None, st
         return body(server.url, sources)
 
 
+def _require_datasets(args: argparse.Namespace) -> None:
+    """Commands that read datasets refuse a folder that holds none (only run and crawl make
+    one)."""
+    from qun.datasets.catalog import require_datasets
+
+    require_datasets(args.data_dir)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from qun.flows.pipeline import pipeline_flow
 
@@ -184,6 +192,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.documents:
         from qun.flows.pipeline import extract_flow
 
+        _require_datasets(args)
         started = time.monotonic()
         counts = extract_flow(Path(args.data_dir), args.dask)
         print(json.dumps(counts))
@@ -218,6 +227,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
+    _require_datasets(args)
     from qun.flows.pipeline import reextract_flow
 
     print(json.dumps(reextract_flow(Path(args.data_dir))))
@@ -226,6 +236,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 # ---- trends / report / eval / sources ------------------------------------------------------------
 def cmd_trends(args: argparse.Namespace) -> int:
+    _require_datasets(args)
     from qun.flows.pipeline import trends_flow
 
     print(json.dumps(trends_flow(Path(args.data_dir))))
@@ -233,6 +244,7 @@ def cmd_trends(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    _require_datasets(args)
     from qun.flows.pipeline import report_flow
 
     path = report_flow(Path(args.data_dir), Path(args.out) if args.out else None)
@@ -346,6 +358,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
+    if args.action != "describe":  # describe reads the schema, not the data
+        _require_datasets(args)
     from qun.datasets import catalog, store
     from qun.datasets.read import validate
 

@@ -6,11 +6,13 @@ Network IO (the crawl) is a task of its own with retries; deterministic steps ar
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -21,7 +23,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from qun.datasets import catalog, derive, extraction, ingest, report
+from qun.datasets import catalog, derive, extraction, ingest, lock, report
 from qun.flows import progress
 from qun.flows.cluster import dask_client, ordered_map
 from qun.models.concepts import load_lexicon
@@ -32,6 +34,22 @@ from qun.spiders.process import CrawlRun, run_spider
 from qun.spiders.registry import load_sources, select
 
 SPIDERS = ("media", "reports")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_writer(command: str) -> Callable[[F], F]:
+    """Run the flow holding its data folder's lock (qun.datasets.lock): a second run on the
+    same folder, manual or scheduled, is refused at once with the holder's pid and start."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def locked(data_dir: Path, *args: Any, **kwargs: Any) -> Any:
+            with lock.hold(data_dir, command):
+                return fn(data_dir, *args, **kwargs)
+
+        return locked  # type: ignore[return-value]
+
+    return wrap
 
 
 @dataclass
@@ -81,6 +99,7 @@ def seen_task(data_dir: Path, path: Path) -> int:
 
 
 @flow(name="qun-crawl")
+@_one_writer("crawl")
 def crawl_flow(
     data_dir: Path,
     sources: str = "real",
@@ -130,6 +149,7 @@ def crawl_flow(
 
 
 @flow(name="qun-reextract")
+@_one_writer("reextract")
 def reextract_flow(data_dir: Path) -> dict[str, int]:
     """Rebuild documents from the raw WARC archive with the current extraction code."""
     data_dir = Path(data_dir)
@@ -169,6 +189,7 @@ def extract_task(data_dir: Path, dask: str | None = None) -> dict[str, int]:
 
 
 @flow(name="qun-extract")
+@_one_writer("extract")
 def extract_flow(data_dir: Path, dask: str | None = None) -> dict[str, int]:
     """Organizations, concepts, funding and partnerships for new or changed documents into the
     mention datasets, in this process or on a Dask cluster (`local`, `local:N` or an address)."""
@@ -192,6 +213,7 @@ def trends_task(data_dir: Path) -> dict[str, int]:
 
 
 @flow(name="qun-trends")
+@_one_writer("trends")
 def trends_flow(data_dir: Path) -> dict[str, int]:
     """Trend tables from the mention datasets."""
     counts = trends_task(Path(data_dir))
@@ -207,6 +229,7 @@ def report_task(data_dir: Path, out: Path | None) -> Path:
 
 
 @flow(name="qun-report")
+@_one_writer("report")
 def report_flow(data_dir: Path, out: Path | None = None) -> Path:
     """The HTML trend report for communications teams, with PNG charts and CSV/XLSX tables."""
     path = report_task(Path(data_dir), out)
@@ -238,6 +261,7 @@ def _publish_report(path: Path) -> None:
 
 # ---- the whole pipeline, and the two scheduled halves of it -----------------------------------
 @flow(name="qun-pipeline")
+@_one_writer("run")
 def pipeline_flow(
     data_dir: Path,
     sources: str = "real",
@@ -262,6 +286,7 @@ def pipeline_flow(
 
 
 @flow(name="qun-crawl-and-extract")
+@_one_writer("crawl-and-extract")
 def crawl_and_extract_flow(
     data_dir: Path, sources: str = "real", dask: str | None = None
 ) -> dict[str, Any]:
@@ -272,6 +297,7 @@ def crawl_and_extract_flow(
 
 
 @flow(name="qun-trends-and-report")
+@_one_writer("trends-and-report")
 def trends_and_report_flow(data_dir: Path) -> dict[str, Any]:
     """The weekly half: recompute the trend tables and write the report."""
     data_dir = Path(data_dir)

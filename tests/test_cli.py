@@ -11,6 +11,7 @@ import duckdb
 import pyarrow.dataset as ds
 import pytest
 
+from qun import load as qun_load
 from tests.conftest import qun
 
 DATASETS = ("documents", "org_mentions", "concept_mentions", "concept_trends")
@@ -242,14 +243,46 @@ def test_extract_gives_one_record_per_line_whatever_the_bytes(tmp_path: Path):
     assert "7 lines, 5 with errors" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_runtime_failure_is_one_line_and_verbose_shows_the_traceback(tmp_path: Path):
-    """A failure inside a Prefect flow (a data dir that is a file) printed Prefect's 90-line
-    traceback before qun's line (#18)."""
-    not_a_folder = tmp_path / "f"
-    not_a_folder.write_text("x")
-    proc = qun("trends", "--data-dir", str(not_a_folder), check=False)
+    """A failure inside a Prefect flow (a trend table's folder is a file) printed Prefect's
+    90-line traceback before qun's line (#18)."""
+    data = tmp_path / "data"
+    (data / "documents").mkdir(parents=True)
+    (data / "concept_trends").write_text("x")  # where a trend table is to be written
+    proc = qun("trends", "--data-dir", str(data), check=False)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [proc.stderr.strip()]
-    assert proc.stderr.startswith("qun: error: ") and "Not a directory" in proc.stderr
-    verbose = qun("trends", "--data-dir", str(not_a_folder), "-v", check=False)
+    assert proc.stderr.startswith("qun: error: concept_trends: cannot write")
+    verbose = qun("trends", "--data-dir", str(data), "-v", check=False)
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report",),
+        ("trends",),
+        ("datasets", "list"),
+        ("datasets", "validate"),
+        ("extract", "--documents"),
+        ("reextract",),
+    ],
+)
+def test_reading_commands_refuse_a_folder_without_datasets(args, tmp_path: Path):
+    """A mistyped --data-dir gave an empty report, or 'all datasets are valid', with exit 0."""
+    typo = tmp_path / "dtaa"
+    proc = qun(*args, "--data-dir", str(typo), check=False)
+    assert proc.returncode == 1, proc.stdout
+    assert proc.stderr.strip() == (
+        f"qun: error: {typo} holds no qun datasets (a mistyped --data-dir? "
+        "`qun run` or `qun crawl` creates them)"
+    )
+    assert not typo.exists()  # nothing written there
+
+
+def test_load_refuses_a_folder_without_datasets(tmp_path: Path):
+    from qun.datasets.store import DatasetError
+
+    with pytest.raises(DatasetError, match="holds no qun datasets"):
+        qun_load("documents", tmp_path / "nowhere")
