@@ -46,7 +46,8 @@ def _with_sample_server(args: argparse.Namespace, body: Callable[[str | None, st
     from qun.spiders.registry import load_sources, select
 
     sources = "sample" if args.demo and args.sources == "real" else args.sources
-    select(load_sources(), sources)  # a bad name is a user error, reported before any work
+    chosen = select(load_sources(), sources)  # a bad name is a user error, before any work
+    _check_sample_use(chosen, demo=args.demo)
     if not args.demo:
         return body(None, sources)
     from qun.spiders.devserver import SiteServer
@@ -54,6 +55,28 @@ def _with_sample_server(args: argparse.Namespace, body: Callable[[str | None, st
     with SiteServer() as server:
         _say(args, f"serving the sample site on {server.url} (synthetic content)")
         return body(server.url, sources)
+
+
+def _check_sample_use(chosen: list[Any], demo: bool, command: str = "") -> None:
+    """Sample sources live only on the bundled sample site (served by --demo), real ones only
+    on the web: refuse a mix that would fail after the crawl has started."""
+    real = [s.id for s in chosen if not s.sample]
+    sample = [s.id for s in chosen if s.sample]
+    if command == "serve" and sample:
+        raise UserError(
+            f"qun serve schedules crawls of real sites; {', '.join(sample)} "
+            "are sample sources, served only by `qun run --demo`"
+        )
+    if demo and real:
+        raise UserError(
+            f"--demo crawls the bundled sample site, which does not hold {', '.join(real)} "
+            "(leave out --demo to crawl real sites)"
+        )
+    if not demo and sample:
+        raise UserError(
+            f"{', '.join(sample)} are sample sources: they exist only on the bundled sample "
+            "site, crawled with --demo"
+        )
 
 
 def _require_datasets(args: argparse.Namespace) -> None:
@@ -488,7 +511,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     from qun.spiders.registry import load_sources, select
 
-    select(load_sources(), args.sources)
+    _check_sample_use(select(load_sources(), args.sources), demo=False, command="serve")
     _say(
         args,
         f"serving {deploy.DAILY} and {deploy.WEEKLY} for {Path(args.data_dir).resolve()} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -286,3 +287,25 @@ def test_load_refuses_a_folder_without_datasets(tmp_path: Path):
 
     with pytest.raises(DatasetError, match="holds no qun datasets"):
         qun_load("documents", tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "--demo", "--sources", "cdb-zh"), "--demo crawls the bundled sample site"),
+        (("crawl", "--demo", "--sources", "all"), "does not hold cdb-zh, cdb-en"),
+        (("crawl", "--sources", "sample-civic"), "sample-civic are sample sources"),
+    ],
+)
+def test_sources_that_cannot_work_with_the_mode_are_refused_up_front(args, message, tmp_path):
+    """`qun run --demo --sources cdb-zh` was accepted and failed after 91 s (#18)."""
+    proc = qun(*args, "--data-dir", str(tmp_path / "d"), check=False)
+    assert proc.returncode == 1 and message in proc.stderr
+    assert proc.stderr.count("\n") == 1 and not (tmp_path / "d").exists()
+
+
+def test_serve_refuses_sample_sources(tmp_path: Path):
+    env = dict(os.environ, PREFECT_API_URL="http://127.0.0.1:9/api")  # never reached
+    proc = qun("serve", "--sources", "sample", "--data-dir", str(tmp_path), env=env, check=False)
+    assert proc.returncode == 1
+    assert "qun serve schedules crawls of real sites; sample-observer" in proc.stderr

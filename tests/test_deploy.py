@@ -128,7 +128,10 @@ def test_served_deployments_run_to_completion(demo_dir: Path, tmp_path: Path, pr
     shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("report", "archive"))
     serve_log = tmp_path / "serve.log"
     serve = _start(
-        [str(BIN / "qun"), "serve", "--data-dir", str(data), "--sources", "sample"], env, serve_log
+        # a real source: the daily crawl is registered, never triggered here
+        [str(BIN / "qun"), "serve", "--data-dir", str(data), "--sources", "cdb-zh"],
+        env,
+        serve_log,
     )
     procs["qun serve"] = (serve, serve_log)
     try:
@@ -144,7 +147,7 @@ def test_served_deployments_run_to_completion(demo_dir: Path, tmp_path: Path, pr
         assert [s["schedule"]["cron"] for s in weekly["schedules"]] == ["0 5 * * 1"]
         assert daily["parameters"] == {
             "data_dir": str(data.resolve()),
-            "sources": "sample",
+            "sources": "cdb-zh",
             "dask": None,
         }
 
