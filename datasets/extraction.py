@@ -111,13 +111,9 @@ def extract_rows(docs: list[dict[str, Any]], extractor: Extractor) -> BatchResul
     return rows, log_rows
 
 
-MapBatches = Callable[[Callable[[list[dict[str, Any]]], BatchResult], Iterable[list[dict]]], Any]
-
-
-def _local_map(
-    fn: Callable[[list[dict[str, Any]]], BatchResult], batches: Iterable[list[dict]]
-) -> Iterator[BatchResult]:
-    return map(fn, batches)
+MapBatches = Callable[
+    [Callable[[list[dict[str, Any]]], BatchResult], Iterable[list[dict]]], Iterable[BatchResult]
+]
 
 
 def extract_documents(
@@ -125,7 +121,7 @@ def extract_documents(
     extractor: Extractor,
     batch_docs: int = BATCH_DOCS,
     done: Callable[[int], None] | None = None,
-    map_batches: MapBatches = _local_map,
+    map_batches: MapBatches = map,
 ) -> dict[str, int]:
     """Extract what needs it into `org_mentions`, `concept_mentions`, `funding`,
     `partnerships` and `extraction_log`; `done(n)` is called after each batch of n documents.

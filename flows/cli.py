@@ -522,13 +522,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _dask_spec(value: str) -> str:
-    import re
+    from qun.flows.cluster import parse_spec
 
-    if "://" in value or re.fullmatch(r"local(:[1-9][0-9]*)?", value):
-        return value
-    raise argparse.ArgumentTypeError(
-        f"expected local, local:N or a scheduler address like tcp://host:8786, not {value!r}"
-    )
+    try:
+        parse_spec(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 _DASK_OPTION: dict[str, Any] = {

@@ -21,7 +21,7 @@ def parse_spec(spec: str) -> tuple[str | None, int]:
     match = re.fullmatch(r"local(?::([1-9][0-9]*))?", spec)
     if match is None:
         raise ValueError(
-            f"--dask takes local, local:N or a scheduler address like tcp://host:8786, not {spec!r}"
+            f"expected local, local:N or a scheduler address like tcp://host:8786, not {spec!r}"
         )
     return None, int(match.group(1) or os.cpu_count() or 1)
 
