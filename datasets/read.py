@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
@@ -72,20 +71,26 @@ def load(
 
 def validate(data_dir: Path | str) -> list[str]:
     """Problems found in the datasets under `data_dir` (empty when all is well): files that do
-    not open, schemas or metadata that differ from the dataset's, duplicate keys. Every dataset
+    not read (every page of every file is read), schemas or metadata that differ from the
+    dataset's, duplicate keys, and temporary files left by an interrupted write. Every dataset
     is checked; only the keys of a dataset whose own files have problems are left unchecked."""
     problems: list[str] = []
     for spec in catalog.ALL:
         root = spec.path(data_dir)
         if not root.exists():
             continue
+        for tmp in sorted(root.glob("*/.*.tmp")):
+            problems.append(
+                f"{spec.name}: {tmp} is left over from an interrupted write "
+                "(the next write of this dataset removes it)"
+            )
         before = len(problems)
-        for part in sorted(root.glob(f"*/{store.PART_FILE}")):
-            try:
-                schema = ds.dataset(part, format="parquet").schema
-            except (pa.ArrowInvalid, OSError) as exc:
-                problems.append(f"{spec.name}: {part} does not open: {exc}")
+        for part in store.part_files(spec, data_dir):
+            problem = store.file_problem(part, full=True)
+            if problem is not None:
+                problems.append(f"{spec.name}: {part} is damaged: {problem}")
                 continue
+            schema = ds.dataset(part, format="parquet").schema
             meta = schema.metadata or {}
             if meta.get(b"qun.dataset") != spec.name.encode():
                 problems.append(f"{spec.name}: {part} is not marked as this dataset")

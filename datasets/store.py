@@ -4,6 +4,10 @@ Each partition is one file, `<root>/<col>=<value>/part-0.parquet`, written to a 
 and moved into place with os.replace: a reader sees the old file or the new one, never half a
 file. Writing a partition replaces it whole, so a rerun never duplicates rows. The schema
 version and dataset name go into the Parquet file metadata.
+
+Readers read every file of a dataset: one that does not read raises DamagedFile naming it
+(`QUN_SKIP_DAMAGED=1`, set by `--skip-damaged`, leaves it out and records it in `skipped`), so
+nothing is computed, or written back, from part of a dataset without saying so.
 """
 
 from __future__ import annotations
@@ -255,9 +259,69 @@ class StreamWriter:
         self._staged = {}
 
 
-def _dataset(spec: DatasetSpec, root: Path) -> ds.Dataset:
+SKIP_DAMAGED_ENV = "QUN_SKIP_DAMAGED"
+# Files left out by readers in skip mode (QUN_SKIP_DAMAGED=1, set by --skip-damaged), so that a
+# command can count them in its results and the report can name them.
+skipped: set[Path] = set()
+
+
+class DamagedFile(DatasetError):
+    """A file of a dataset does not open or read; the message names it and the way back."""
+
+    def __init__(self, dataset: str, path: Path, cause: str) -> None:
+        self.dataset, self.path, self.cause = dataset, path, cause
+        super().__init__(
+            f"{dataset}: {path} is damaged ({cause}); `qun datasets validate` lists every damaged "
+            "file and `qun datasets repair` sets them aside and says how to rebuild them"
+        )
+
+
+def skip_damaged() -> bool:
+    """Whether readers leave damaged files out (recorded in `skipped`) instead of stopping."""
+    return os.environ.get(SKIP_DAMAGED_ENV, "") not in ("", "0")
+
+
+def part_files(spec: DatasetSpec, data_dir: Path | str) -> list[Path]:
+    """The dataset's Parquet files, one per partition, in partition order."""
+    return sorted(spec.path(data_dir).glob(f"*/{PART_FILE}"))
+
+
+def file_problem(path: Path, full: bool = False) -> str | None:
+    """Why the file cannot be read (None when it can): its footer and schema, and with `full`
+    every page of it."""
+    try:
+        if full:
+            pq.read_table(path)
+        else:
+            pq.read_metadata(path)
+    except (pa.ArrowException, OSError) as exc:
+        return _message(exc)
+    return None
+
+
+def _readable(spec: DatasetSpec, files: list[Path], full: bool = False) -> list[Path]:
+    """`files` whose footers read; a damaged one raises DamagedFile, or in skip mode is left out
+    and recorded in `skipped`."""
+    good = []
+    for path in files:
+        problem = file_problem(path, full)
+        if problem is None:
+            good.append(path)
+        elif skip_damaged():
+            skipped.add(path)
+        else:
+            raise DamagedFile(spec.name, path, problem)
+    return good
+
+
+def _dataset(spec: DatasetSpec, root: Path, files: list[Path]) -> ds.Dataset:
     partitioning = ds.partitioning(pa.schema([spec.schema.field(spec.partition)]), flavor="hive")
-    return ds.dataset(root, format="parquet", partitioning=partitioning, exclude_invalid_files=True)
+    return ds.dataset(
+        [str(f) for f in files],
+        format="parquet",
+        partitioning=partitioning,
+        partition_base_dir=str(root),
+    )
 
 
 def read(
@@ -267,20 +331,35 @@ def read(
     columns: list[str] | None = None,
 ) -> pa.Table:
     """The dataset (or some of its columns) as one table with the dataset's types; an empty
-    table if the dataset does not exist yet."""
+    table if the dataset does not exist yet. Every file is read: a damaged one raises
+    DamagedFile naming it (in skip mode it is left out and recorded)."""
     names = columns or spec.schema.names
     schema = pa.schema([spec.schema.field(n) for n in names])
     root = spec.path(data_dir)
-    if not any(root.glob(f"*/{PART_FILE}")):
+    files = _readable(spec, part_files(spec, data_dir))
+    if not files:
         return schema.empty_table()
-    table = _dataset(spec, root).to_table(filter=filter, columns=names)
+    try:
+        table = _dataset(spec, root, files).to_table(filter=filter, columns=names)
+    except (pa.ArrowException, OSError):
+        # a footer that reads over pages that do not: find the file (slow path, errors only)
+        files = _readable(spec, files, full=True)
+        table = _dataset(spec, root, files).to_table(filter=filter, columns=names)
     return table.select(names).cast(schema)
 
 
 def count(spec: DatasetSpec, data_dir: Path | str) -> int:
-    """Rows in the dataset, from the Parquet metadata (no data read)."""
-    root = spec.path(data_dir)
-    return _dataset(spec, root).count_rows() if any(root.glob(f"*/{PART_FILE}")) else 0
+    """Rows in the dataset, from the Parquet metadata (no data read); a damaged file raises
+    DamagedFile (in skip mode it counts 0 and is recorded)."""
+    rows = 0
+    for path in part_files(spec, data_dir):
+        try:
+            rows += pq.read_metadata(path).num_rows
+        except (pa.ArrowException, OSError) as exc:
+            if not skip_damaged():
+                raise DamagedFile(spec.name, path, _message(exc)) from exc
+            skipped.add(path)
+    return rows
 
 
 def scan(
@@ -291,17 +370,22 @@ def scan(
 ) -> Iterator[pa.Table]:
     """The dataset (or some of its columns) in tables of at most `batch_rows` rows, partition
     by partition, reading the files a page at a time: memory stays flat however large the
-    dataset is."""
+    dataset is. A damaged file raises DamagedFile, as read() does."""
     names = columns or spec.schema.names
     schema = pa.schema([spec.schema.field(n) for n in names])
     field = spec.schema.field(spec.partition)
     in_file = [n for n in names if n != spec.partition]
-    for path in sorted(spec.path(data_dir).glob(f"*/{PART_FILE}")):
+    for path in _readable(spec, part_files(spec, data_dir)):
         value = path.parent.name.partition("=")[2]
-        with pq.ParquetFile(path, buffer_size=1 << 20) as pf:
-            for batch in pf.iter_batches(batch_size=batch_rows, columns=in_file):
-                table = pa.Table.from_batches([batch])
-                if spec.partition in names:
-                    column = pa.array([value] * table.num_rows).cast(field.type)
-                    table = table.append_column(spec.partition, column)
-                yield table.select(names).cast(schema)
+        try:
+            with pq.ParquetFile(path, buffer_size=1 << 20) as pf:
+                for batch in pf.iter_batches(batch_size=batch_rows, columns=in_file):
+                    table = pa.Table.from_batches([batch])
+                    if spec.partition in names:
+                        column = pa.array([value] * table.num_rows).cast(field.type)
+                        table = table.append_column(spec.partition, column)
+                    yield table.select(names).cast(schema)
+        except (pa.ArrowException, OSError) as exc:
+            # a page that does not read, after earlier batches went out: never skipped, since
+            # the caller already holds part of the file
+            raise DamagedFile(spec.name, path, _message(exc)) from exc

@@ -258,20 +258,49 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 # ---- trends / report / eval / sources ------------------------------------------------------------
+def _skip_damaged(args: argparse.Namespace) -> None:
+    """--skip-damaged: readers leave damaged files out (named on stderr) instead of stopping."""
+    if args.skip_damaged:
+        from qun.datasets import store
+
+        os.environ[store.SKIP_DAMAGED_ENV] = "1"
+
+
+def _or_skip(run: Callable[[], Any]) -> Any:
+    """Run a command that takes --skip-damaged; a damaged file's error says it can."""
+    from qun.datasets.store import DamagedFile
+
+    try:
+        return run()
+    except DamagedFile as exc:
+        raise UserError(f"{exc} (or pass --skip-damaged to compute from the rest)") from exc
+
+
+def _name_skipped() -> None:
+    from qun.datasets import store
+
+    for path in sorted(store.skipped):
+        print(f"qun: warning: left out the damaged file {path}", file=sys.stderr)
+
+
 def cmd_trends(args: argparse.Namespace) -> int:
     _require_datasets(args)
+    _skip_damaged(args)
     from qun.flows.pipeline import trends_flow
 
-    print(json.dumps(trends_flow(Path(args.data_dir))))
+    print(json.dumps(_or_skip(lambda: trends_flow(Path(args.data_dir)))))
+    _name_skipped()
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     _require_datasets(args)
+    _skip_damaged(args)
     from qun.flows.pipeline import report_flow
 
-    path = report_flow(Path(args.data_dir), Path(args.out) if args.out else None)
-    print(path)
+    out = Path(args.out) if args.out else None
+    print(_or_skip(lambda: report_flow(Path(args.data_dir), out)))
+    _name_skipped()
     return 0
 
 
@@ -407,12 +436,32 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         for field in spec.schema:
             print(f"  {field.name:<20}{field.type}")
         return 0
+    if args.action == "repair":
+        return _repair(args)
     problems = validate(args.data_dir)
     for problem in problems:
         print(problem)
     if problems:
         raise UserError(f"{len(problems)} problem(s) in {args.data_dir}")
     print(f"all datasets in {args.data_dir} are valid")
+    return 0
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from qun.datasets import lock, repair
+
+    with lock.hold(args.data_dir, "datasets repair"):
+        moved = repair.repair(args.data_dir)
+    for item in moved:
+        print(f"set aside {item.path} ({item.cause}) -> {item.moved_to}")
+        print(f"  its rows come back with {item.rebuilt_by}")
+    steps = repair.next_steps(moved)
+    if steps:
+        print(
+            "now run, in this order: " + "; ".join(f"{s} --data-dir {args.data_dir}" for s in steps)
+        )
+    elif not moved:
+        print(f"nothing to repair in {args.data_dir}")
     return 0
 
 
@@ -601,6 +650,12 @@ def _version() -> str:
     return __version__
 
 
+SKIP_DAMAGED_HELP = (
+    "compute from the readable files when a dataset file is damaged (each left-out file is "
+    "named and counted) instead of stopping"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -707,6 +762,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="recompute the trend tables",
         description="Compute concept_trends from documents and concept_mentions.",
     )
+    p.add_argument("--skip-damaged", action="store_true", help=SKIP_DAMAGED_HELP)
     p.set_defaults(func=cmd_trends)
 
     p = sub.add_parser(
@@ -716,6 +772,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a self-contained HTML report from the datasets.",
     )
     p.add_argument("--out", metavar="FILE", help="report path (default: DIR/report/index.html)")
+    p.add_argument("--skip-damaged", action="store_true", help=SKIP_DAMAGED_HELP)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -749,12 +806,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "datasets",
         parents=[common],
-        help="list, describe or validate the datasets",
+        help="list, describe, validate or repair the datasets",
         description="list: rows and partitions of each dataset; describe NAME: its columns; "
-        "validate: check every file's schema and metadata and that keys are unique "
-        "(exit 1 on any problem).",
+        "validate: read every file whole, check its schema and metadata, that keys are unique "
+        "and that no interrupted write left files behind (exit 1 on any problem); "
+        "repair: set damaged and left-over files aside (in DIR/_damaged/) and print the "
+        "commands that bring their rows back.",
     )
-    p.add_argument("action", choices=["list", "describe", "validate"])
+    p.add_argument("action", choices=["list", "describe", "validate", "repair"])
     p.add_argument("name", nargs="?", help="dataset name (for describe)")
     p.set_defaults(func=cmd_datasets)
 

@@ -23,7 +23,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from qun.datasets import catalog, derive, extraction, ingest, lock, report
+from qun.datasets import catalog, derive, extraction, ingest, lock, report, store
 from qun.flows import progress
 from qun.flows.cluster import dask_client, ordered_map
 from qun.models.concepts import load_lexicon
@@ -217,6 +217,8 @@ def trends_task(data_dir: Path) -> dict[str, int]:
 def trends_flow(data_dir: Path) -> dict[str, int]:
     """Trend tables from the mention datasets."""
     counts = trends_task(Path(data_dir))
+    if store.skip_damaged():  # --skip-damaged: computed from the rest, and saying so
+        counts["damaged_files_skipped"] = len(store.skipped)
     _publish_counts("qun-trends", counts, "Rows per trend table")
     return counts
 

@@ -109,7 +109,7 @@ def test_validate_checks_keys_of_every_dataset_after_a_problem(tmp_path: Path):
 
     problems = validate(tmp_path)
     assert len(problems) == 3, problems
-    assert problems[0].startswith(f"documents: {broken} does not open: "), problems
+    assert problems[0].startswith(f"documents: {broken} is damaged: "), problems
     assert problems[1:] == [
         "crawl_runs: 1 duplicate keys ('run_id', 'spider')",
         "grantmaking_index: 1 duplicate keys ('year',)",
