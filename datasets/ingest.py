@@ -113,10 +113,16 @@ def ingest(data_dir: Path | str, out_dirs: list[Path]) -> dict[str, int]:
         for r in merged.values()
     ]
     links = link_duplicates(prints)
+    relinked = 0
     for doc_id, row in merged.items():
-        row["duplicate_of"] = links.get(doc_id)
-    table = pa.Table.from_pylist(list(merged.values()), schema=documents.SCHEMA)
-    result = store.write(documents.SPEC, data_dir, table, replace_all=True)
+        if row.get("duplicate_of") != links.get(doc_id):
+            relinked += 1
+            row["duplicate_of"] = links.get(doc_id)
+    if changed or relinked or not store.part_files(documents.SPEC, data_dir):
+        table = pa.Table.from_pylist(list(merged.values()), schema=documents.SCHEMA)
+        stored = store.write(documents.SPEC, data_dir, table, replace_all=True).rows
+    else:  # nothing new, changed or relinked: the files stay as they are (and so do their times)
+        stored = len(merged)
     errors = {
         (r["url"], r["stage"]): r for r in store.read(documents.ERRORS_SPEC, data_dir).to_pylist()
     }
@@ -134,7 +140,7 @@ def ingest(data_dir: Path | str, out_dirs: list[Path]) -> dict[str, int]:
             replace_all=True,
         )
     return {
-        "documents": result.rows,
+        "documents": stored,
         "new_or_changed": changed,
         "crawl_errors": err_table.num_rows,
         "reprints": len(links),

@@ -1,7 +1,10 @@
-"""Prefect flows: crawl, extract, trends, report, and the pipeline that runs them in order.
+"""The flows: crawl, extract, trends, report, and the pipeline that runs them in order.
 
-Each task calls one library function (spiders, datasets, models) and owns no logic of its own.
-Network IO (the crawl) is a task of its own with retries; deterministic steps are not retried.
+Each step calls one library function (spiders, datasets, models) and owns no logic of its own.
+Network IO (the crawl) is a step of its own with retries; deterministic steps are not retried.
+They are Prefect flows and tasks when a run can be recorded (the scheduled deployments, or a
+configured `PREFECT_API_URL`) and plain calls otherwise (qun.flows.steps): a command run from a
+terminal pays no Prefect start-up.
 """
 
 from __future__ import annotations
@@ -14,18 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import (
-    create_link_artifact,
-    create_markdown_artifact,
-    create_table_artifact,
-)
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
 
-from qun.datasets import catalog, derive, extraction, ingest, lock, report, store
+from qun import __version__
+from qun.datasets import catalog, derive, documents, extraction, ingest, lock, report, state, store
 from qun.flows import progress
 from qun.flows.cluster import dask_client, ordered_map
+from qun.flows.steps import entry, logger, publishing, step
 from qun.models.concepts import load_lexicon
 from qun.models.extract import EXTRACTOR_VERSION, document_rows
 from qun.models.gazetteer import canonical_table
@@ -34,6 +32,17 @@ from qun.spiders.process import CrawlRun, run_spider
 from qun.spiders.registry import load_sources, select
 
 SPIDERS = ("media", "reports")
+# What the trend tables are computed from, and what they are (a run with none of its inputs
+# changed skips the step: qun.datasets.state); the report reads every dataset but the crawl's
+# own records.
+_CRAWL_RECORDS = {documents.ERRORS_SPEC.name, "crawl_runs"}
+TREND_INPUTS = [documents.SPEC, *extraction.MENTION_SPECS.values()]
+TREND_OUTPUTS = [
+    s
+    for s in catalog.ALL
+    if s not in TREND_INPUTS and s.name not in _CRAWL_RECORDS and s.name != "extraction_log"
+]
+REPORT_INPUTS = [s for s in catalog.ALL if s.name not in _CRAWL_RECORDS]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -62,7 +71,7 @@ class RunSummary:
 
 
 # ---- crawl -------------------------------------------------------------------------------------
-@task(name="crawl-spider", retries=2, retry_delay_seconds=[5, 30])
+@step(name="crawl-spider", retries=2, retry_delay_seconds=[5, 30])
 def crawl_task(
     spider: str,
     sources: str,
@@ -85,20 +94,20 @@ def crawl_task(
     )
 
 
-@task(name="ingest-crawl")
+@step(name="ingest-crawl")
 def ingest_task(data_dir: Path, out_dirs: list[Path]) -> dict[str, int]:
     """Merge crawl outputs into `documents`, link reprints, record errors and runs (also the
     outputs of crawls killed before they were taken in, so nothing is fetched twice)."""
     return ingest.ingest(data_dir, out_dirs)
 
 
-@task(name="write-seen-state")
+@step(name="write-seen-state")
 def seen_task(data_dir: Path, path: Path) -> int:
     """What was fetched before, with its validators, for conditional re-crawls."""
     return ingest.write_seen(data_dir, path)
 
 
-@flow(name="qun-crawl")
+@entry(name="qun-crawl")
 @_one_writer("crawl")
 def crawl_flow(
     data_dir: Path,
@@ -113,23 +122,19 @@ def crawl_flow(
     crawl_root = data_dir / "_crawl"
     leftovers = ingest.leftovers(crawl_root)
     if leftovers:
-        get_run_logger().info("taking over %d unfinished crawl outputs", len(leftovers))
+        logger().info("taking over %d unfinished crawl outputs", len(leftovers))
         ingest_task(data_dir, leftovers)
         ingest.remove_runs(leftovers)
     run_id, run_dir = ingest.new_run(crawl_root, sources)
     seen = run_dir / "seen.jsonl"
     seen_task(data_dir, seen)
     # The spiders run side by side, each in its own process (two cores, two processes).
-    futures = [
-        crawl_task.submit(
-            spider, sources, run_dir / spider, proxy, fast, data_dir / "archive", seen, run_id
-        )
+    calls = [
+        (spider, sources, run_dir / spider, proxy, fast, data_dir / "archive", seen, run_id)
         for spider in spiders
     ]
-    progress.step(f"crawling {sources} ({', '.join(spiders)})", len(futures))
-    for _ in as_completed(futures):
-        progress.advance()
-    done = [f.result() for f in futures]
+    progress.step(f"crawling {sources} ({', '.join(spiders)})", len(calls))
+    done = crawl_task.each(calls, progress.advance)
     counts = ingest_task(data_dir, [r.out_dir for r in done])
     ingest.remove_runs([r.out_dir for r in done])
     _publish_counts("qun-crawl", counts, "Documents and crawl errors after the crawl")
@@ -148,7 +153,7 @@ def crawl_flow(
     }
 
 
-@flow(name="qun-reextract")
+@entry(name="qun-reextract")
 @_one_writer("reextract")
 def reextract_flow(data_dir: Path) -> dict[str, int]:
     """Rebuild documents from the raw WARC archive with the current extraction code."""
@@ -169,7 +174,7 @@ EXTRACTOR = extraction.Extractor(EXTRACTOR_VERSION, document_rows)
 DASK_BATCH_DOCS = 50  # smaller batches on Dask: work spreads over the workers
 
 
-@task(name="extract-mentions", cache_policy=NO_CACHE)
+@step(name="extract-mentions", cache_policy=NO_CACHE)
 def extract_task(data_dir: Path, dask: str | None = None) -> dict[str, int]:
     """Extract only documents that are new, changed, or last extracted by another version; with
     `dask`, batches of documents go to the cluster's workers (text in, rows out: the workers
@@ -188,7 +193,7 @@ def extract_task(data_dir: Path, dask: str | None = None) -> dict[str, int]:
         )
 
 
-@flow(name="qun-extract")
+@entry(name="qun-extract")
 @_one_writer("extract")
 def extract_flow(data_dir: Path, dask: str | None = None) -> dict[str, int]:
     """Organizations, concepts, funding and partnerships for new or changed documents into the
@@ -199,20 +204,34 @@ def extract_flow(data_dir: Path, dask: str | None = None) -> dict[str, int]:
 
 
 # ---- trends and report -------------------------------------------------------------------------
-@task(name="concept-trends")
+@step(name="concept-trends")
 def trends_task(data_dir: Path) -> dict[str, int]:
     """Every trend table, from one read of each dataset it needs."""
-    progress.step("computing trend tables")
     lexicon = load_lexicon()
-    return derive.derive_all(
+    concepts = [c.id for c in lexicon]
+    forms = [form for c in lexicon for form in c.forms]
+    canonical = canonical_table()
+    inputs = state.fingerprint(
         data_dir,
-        [c.id for c in lexicon],
-        [form for c in lexicon for form in c.forms],
-        canonical_table(),
+        TREND_INPUTS,
+        version=__version__,
+        lexicon=[concepts, forms],
+        canonical=canonical,
     )
+    outputs = state.fingerprint(data_dir, TREND_OUTPUTS)
+    if not store.skip_damaged():  # a run that skips damaged files is never the one to reuse
+        done = state.unchanged(data_dir, "trends", inputs, outputs)
+        if done is not None:
+            progress.step("trend tables are up to date")
+            return {**done, "unchanged": True}
+    progress.step("computing trend tables")
+    counts = derive.derive_all(data_dir, concepts, forms, canonical)
+    if not store.skip_damaged():
+        state.record(data_dir, "trends", inputs, state.fingerprint(data_dir, TREND_OUTPUTS), counts)
+    return counts
 
 
-@flow(name="qun-trends")
+@entry(name="qun-trends")
 @_one_writer("trends")
 def trends_flow(data_dir: Path) -> dict[str, int]:
     """Trend tables from the mention datasets."""
@@ -223,14 +242,28 @@ def trends_flow(data_dir: Path) -> dict[str, int]:
     return counts
 
 
-@task(name="write-report")
+@step(name="write-report")
 def report_task(data_dir: Path, out: Path | None) -> Path:
-    progress.step("writing the report and its charts")
     labels = {c.id: (c.label_zh, c.label_en) for c in load_lexicon()}
-    return report.write_report(Path(data_dir), out, labels)
+    target = Path(out) if out else Path(data_dir) / "report" / "index.html"  # write_report's
+    inputs = state.fingerprint(
+        data_dir, REPORT_INPUTS, version=__version__, labels=labels, out=str(target.resolve())
+    )
+    written = [target, target.parent / "report.json"]
+    if not store.skip_damaged():
+        done = state.unchanged(data_dir, "report", inputs, state.fingerprint(data_dir, [], written))
+        if done is not None:
+            progress.step("the report is up to date")
+            return Path(done)
+    progress.step("writing the report and its charts")
+    path = report.write_report(Path(data_dir), out, labels)
+    if not store.skip_damaged():
+        outputs = state.fingerprint(data_dir, [], written)
+        state.record(data_dir, "report", inputs, outputs, str(path))
+    return path
 
 
-@flow(name="qun-report")
+@entry(name="qun-report")
 @_one_writer("report")
 def report_flow(data_dir: Path, out: Path | None = None) -> Path:
     """The HTML trend report for communications teams, with PNG charts and CSV/XLSX tables."""
@@ -242,12 +275,20 @@ def report_flow(data_dir: Path, out: Path | None = None) -> Path:
 # ---- what the Prefect UI shows of a run --------------------------------------------------------
 def _publish_counts(flow_name: str, counts: dict[str, Any], description: str) -> None:
     """A table artifact of a run's counts (key: the flow's name)."""
+    if not publishing():
+        return
+    from prefect.artifacts import create_table_artifact
+
     rows = [{"what": k, "count": v} for k, v in counts.items() if isinstance(v, int)]
     create_table_artifact(rows, key=f"{flow_name}-counts", description=description)
 
 
 def _publish_report(path: Path) -> None:
     """A link to the report and a note of its charts and tables."""
+    if not publishing():
+        return
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact
+
     path = Path(path).resolve()
     create_link_artifact(
         path.as_uri(), link_text=str(path), key="qun-report", description="The HTML trend report"
@@ -262,7 +303,7 @@ def _publish_report(path: Path) -> None:
 
 
 # ---- the whole pipeline, and the two scheduled halves of it -----------------------------------
-@flow(name="qun-pipeline")
+@entry(name="qun-pipeline")
 @_one_writer("run")
 def pipeline_flow(
     data_dir: Path,
@@ -272,7 +313,7 @@ def pipeline_flow(
     dask: str | None = None,
 ) -> RunSummary:
     """Crawl -> documents -> mentions -> trends -> report."""
-    log = get_run_logger()
+    log = logger()
     data_dir = Path(data_dir)
     summary = RunSummary(data_dir)
     crawled = crawl_flow(data_dir, sources, proxy, fast)
@@ -287,7 +328,7 @@ def pipeline_flow(
     return summary
 
 
-@flow(name="qun-crawl-and-extract")
+@entry(name="qun-crawl-and-extract")
 @_one_writer("crawl-and-extract")
 def crawl_and_extract_flow(
     data_dir: Path, sources: str = "real", dask: str | None = None
@@ -298,7 +339,7 @@ def crawl_and_extract_flow(
     return {"crawl": crawled, "extract": extract_flow(data_dir, dask)}
 
 
-@flow(name="qun-trends-and-report")
+@entry(name="qun-trends-and-report")
 @_one_writer("trends-and-report")
 def trends_and_report_flow(data_dir: Path) -> dict[str, Any]:
     """The weekly half: recompute the trend tables and write the report."""

@@ -137,7 +137,9 @@ def test_sigkill_at_random_points_then_reruns_equal_a_clean_run(demo_dir: Path, 
                 return
             if kill_when(args, ready, rng, extra):
                 kills[name] += 1
-                assert validate(data) == [], f"unreadable datasets after a kill during {name}"
+                # files a killed writer left are reported (and removed by the next write)
+                unsound = [p for p in validate(data) if "interrupted write" not in p]
+                assert unsound == [], f"unreadable datasets after a kill during {name}"
             elif reset is not None:
                 reset()  # the step finished before the kill: make it redo its work
         assert kills[name] == wanted, f"only {kills[name]} of {wanted} kills during {name}"
@@ -155,7 +157,11 @@ def test_sigkill_at_random_points_then_reruns_equal_a_clean_run(demo_dir: Path, 
     qun(*extract, "-q")
     assert not temp_files(data, MENTIONS)
 
-    phase("trends", ["trends", "--data-dir", d], lambda t: written_since(data, TRENDS, t), 0.3, 6)
+    def redo_trends() -> None:  # with nothing changed, `qun trends` would skip the step
+        (data / ".qun-state" / "trends.json").unlink(missing_ok=True)
+
+    trends = ["trends", "--data-dir", d]
+    phase("trends", trends, lambda t: written_since(data, TRENDS, t), 0.3, 6, redo_trends)
     qun("run", "--demo", "--data-dir", d, "-q")
     assert sum(kills.values()) >= 20, kills
     assert validate(data) == []
