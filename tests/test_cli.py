@@ -13,7 +13,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from qun import load as qun_load
-from tests.conftest import qun
+from tests.conftest import ROOT, qun
 
 DATASETS = ("documents", "org_mentions", "concept_mentions", "concept_trends")
 SUBCOMMANDS = (
@@ -217,7 +217,7 @@ def test_eval_sample_prints_scores():
 
 
 def test_extract_gives_one_record_per_line_whatever_the_bytes(tmp_path: Path):
-    """Bad bytes, a lone surrogate, an empty line or an unknown lang end no stream (#18)."""
+    """Bad bytes, a lone surrogate, an empty line or an unknown lang end no stream."""
     good = {"id": "g", "text": "南都公益基金会资助晨光社区发展中心300万元。"}
     lines = [
         codecs.BOM_UTF8 + json.dumps(good, ensure_ascii=False).encode("utf-8"),
@@ -247,7 +247,7 @@ def test_extract_gives_one_record_per_line_whatever_the_bytes(tmp_path: Path):
 @pytest.mark.slow
 def test_a_runtime_failure_is_one_line_and_verbose_shows_the_traceback(tmp_path: Path):
     """A failure inside a Prefect flow (a trend table's folder is a file) printed Prefect's
-    90-line traceback before qun's line (#18)."""
+    90-line traceback before qun's line."""
     data = tmp_path / "data"
     (data / "documents").mkdir(parents=True)
     (data / "concept_trends").write_text("x")  # where a trend table is to be written
@@ -298,7 +298,7 @@ def test_load_refuses_a_folder_without_datasets(tmp_path: Path):
     ],
 )
 def test_sources_that_cannot_work_with_the_mode_are_refused_up_front(args, message, tmp_path):
-    """`qun run --demo --sources cdb-zh` was accepted and failed after 91 s (#18)."""
+    """`qun run --demo --sources cdb-zh` was accepted and failed after 91 s."""
     proc = qun(*args, "--data-dir", str(tmp_path / "d"), check=False)
     assert proc.returncode == 1 and message in proc.stderr
     assert proc.stderr.count("\n") == 1 and not (tmp_path / "d").exists()
@@ -309,3 +309,22 @@ def test_serve_refuses_sample_sources(tmp_path: Path):
     proc = qun("serve", "--sources", "sample", "--data-dir", str(tmp_path), env=env, check=False)
     assert proc.returncode == 1
     assert "qun serve schedules crawls of real sites; sample-observer" in proc.stderr
+
+
+def test_the_readme_claims_about_errors_hold(tmp_path: Path):
+    """The README says: one line, status 1 (2 for a usage mistake), traceback with --verbose."""
+    readme = " ".join((ROOT / "README.md").read_text("utf-8").split())
+    assert (
+        "Errors print one line (`qun: error: ...`) and exit with status 1 (2 for a usage mistake)"
+        in readme
+    )
+    assert "`--verbose` shows the traceback" in readme
+    missing = qun("trends", "--data-dir", str(tmp_path / "nowhere"), check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.splitlines() == [missing.stderr.strip()]
+    assert missing.stderr.startswith("qun: error: ")
+    verbose = qun("trends", "--data-dir", str(tmp_path / "nowhere"), "-v", check=False)
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+    usage = qun("trends", "--no-such-option", check=False)
+    assert usage.returncode == 2
+    assert usage.stderr.splitlines()[-1].startswith("qun: error: ")

@@ -1,4 +1,4 @@
-"""One writer per data folder (#18): a second run on the folder is refused at once, naming the
+"""One writer per data folder: a second run on the folder is refused at once, naming the
 holder; the lock dies with its process; flows that nest take it once."""
 
 from __future__ import annotations
