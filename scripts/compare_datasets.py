@@ -50,7 +50,7 @@ def main(old: Path, new: Path) -> int:
     )
     differ = 0
     for name in names:
-        if name.startswith("_") or name in {"archive", "report"}:
+        if name.startswith(("_", ".")) or name in {"archive", "report"}:
             continue
         a, b = rows(old / name), rows(new / name)
         same = a == b
