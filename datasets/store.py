@@ -120,14 +120,9 @@ def _discard(staged: dict[str, Path]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write(
-    spec: DatasetSpec, data_dir: Path | str, table: pa.Table, replace_all: bool = False
-) -> WriteResult:
-    """Write `table`, replacing each partition it holds (and, with replace_all, every other).
-
-    Every partition is written to a temporary file first and all are moved into place only
-    when all were written: a write that fails (a full disk, a file-size limit, a read-only
-    directory) raises DatasetError and leaves the dataset exactly as it was."""
+def _stage(spec: DatasetSpec, data_dir: Path | str, table: pa.Table) -> dict[str, Path]:
+    """Write each partition of `table` to a temporary file in its folder (nothing is visible
+    yet); on failure, remove them and raise DatasetError."""
     table = conform(spec, table)
     root = spec.path(data_dir)
     values = pc.unique(table[spec.partition]).to_pylist() if table.num_rows else []
@@ -144,14 +139,51 @@ def write(
             staged[folder.name] = tmp = _tmp_name(folder)
             pq.write_table(part, tmp, compression="zstd")
             _fsync(tmp)
-        _commit(spec, root, staged, replace_all)
     except OSError as exc:  # pyarrow's IO errors are OSErrors too
         _discard(staged)
         raise DatasetError(f"{spec.name}: cannot write {root}: {_message(exc)}") from exc
     except BaseException:
         _discard(staged)
         raise
-    return WriteResult(root, table.num_rows, len(staged))
+    return staged
+
+
+def write(
+    spec: DatasetSpec, data_dir: Path | str, table: pa.Table, replace_all: bool = False
+) -> WriteResult:
+    """Write `table`, replacing each partition it holds (and, with replace_all, every other).
+
+    Every partition is written to a temporary file first and all are moved into place only
+    when all were written: a write that fails (a full disk, a file-size limit, a read-only
+    directory) raises DatasetError and leaves the dataset exactly as it was."""
+    return write_together(data_dir, [(spec, table)], replace_all)[spec.name]
+
+
+def write_together(
+    data_dir: Path | str, tables: list[tuple[DatasetSpec, pa.Table]], replace_all: bool = False
+) -> dict[str, WriteResult]:
+    """Write several datasets that belong together (the trend tables of one computation): every
+    file of every dataset is written first, and only then are they all moved into place (renames
+    only, one dataset after another), so a failure while writing, a full disk say, leaves every
+    one of them as it was rather than some new and some old."""
+    staged: dict[str, dict[str, Path]] = {}
+    try:
+        for spec, table in tables:
+            staged[spec.name] = _stage(spec, data_dir, table)
+        results = {}
+        for spec, table in tables:
+            root, files = spec.path(data_dir), staged.pop(spec.name)
+            try:
+                _commit(spec, root, files, replace_all)
+            except OSError as exc:
+                _discard(files)
+                raise DatasetError(f"{spec.name}: cannot write {root}: {_message(exc)}") from exc
+            results[spec.name] = WriteResult(root, table.num_rows, len(files))
+    except BaseException:
+        for files in staged.values():
+            _discard(files)
+        raise
+    return results
 
 
 class StreamWriter:

@@ -89,3 +89,24 @@ def test_missing_columns_and_unsafe_partition_values_are_errors(tmp_path: Path):
 
 def test_reading_a_dataset_that_does_not_exist_gives_an_empty_table(tmp_path: Path):
     assert read(SPEC, tmp_path).num_rows == 0
+
+
+def test_datasets_written_together_are_all_new_or_all_as_they_were(tmp_path: Path):
+    """The trend tables of one computation: a failure writing the last leaves the first ones
+    as they were too (no mix of new and old tables), and no temporary file behind."""
+    from qun.datasets.store import write_together
+
+    other = DatasetSpec("others", SPEC.schema, "part", ("id",))
+    write(SPEC, tmp_path, table([{"id": "old", "part": "x", "n": 1}]))
+    write(other, tmp_path, table([{"id": "old", "part": "x", "n": 1}]))
+    new = table([{"id": "new", "part": "x", "n": 2}])
+    with pytest.raises(DatasetError, match="unsafe partition value"):
+        write_together(
+            tmp_path, [(SPEC, new), (other, table([{"id": "x", "part": "../up", "n": 3}]))], True
+        )
+    assert read(SPEC, tmp_path)["id"].to_pylist() == ["old"]
+    assert not list(tmp_path.rglob("*.tmp"))
+
+    results = write_together(tmp_path, [(SPEC, new), (other, new)], replace_all=True)
+    assert [r.rows for r in results.values()] == [1, 1]
+    assert read(SPEC, tmp_path)["id"].to_pylist() == read(other, tmp_path)["id"].to_pylist()
