@@ -1,50 +1,93 @@
 """The trend report: one self-contained HTML file (inline SVG charts, no network needed to open
 it), the same charts as PNG files in `charts/`, and its tables as CSV and XLSX.
 
-Every string that comes from crawled pages is HTML-escaped; exported cells that a spreadsheet
-would run as formulas are neutralised.
+Every string that comes from crawled pages is HTML-escaped, and only http(s) addresses become
+links; exported cells that a spreadsheet would run as formulas are neutralised. Shares are shown
+with their counts and a 95% Wilson score interval (qun.datasets.intervals), and the tables are
+exported with numbers as numbers.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from qun.datasets import charts, diffusion, documents, mentions, network, store, trends
+from qun.datasets.intervals import (
+    CHANGE_RULE,
+    clear_change,
+    share_text,
+    share_with_interval,
+    wilson,
+)
+from qun.datasets.tables import export_tables, for_page, missing, neutralise
+
+__all__ = ["export_tables", "findings", "neutralise", "provenance", "web_link", "write_report"]
 
 E = html.escape
 
 
 def _table(df: pd.DataFrame) -> str:
-    head = "".join(f"<th>{E(str(c))}</th>" for c in df.columns)
+    shown = for_page(df)
+    head = "".join(f"<th>{E(str(c))}</th>" for c in shown.columns)
     rows = "".join(
         "<tr>" + "".join(f"<td>{E(str(v))}</td>" for v in row) + "</tr>"
-        for row in df.itertuples(index=False)
+        for row in shown.itertuples(index=False)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+_WEB_ADDRESS = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)
+
+
+def web_link(url: object) -> str | None:
+    """`url` if it is an http(s) address a link may point to, else None (javascript:, data:,
+    anything with a leading space or a control character stays plain text)."""
+    if not isinstance(url, str) or not _WEB_ADDRESS.match(url):
+        return None
+    try:
+        return url if urlsplit(url).hostname else None
+    except ValueError:
+        return None
+
+
 def _links(df: pd.DataFrame) -> str:
-    """Documents with their link and, where one was found, an evidence quote."""
+    """Documents with their link (http and https only) and, where one was found, a quote."""
     items = []
     for r in df.itertuples(index=False):
         quote = getattr(r, "evidence", None)
         quote_html = f"<blockquote>{E(str(quote))}</blockquote>" if isinstance(quote, str) else ""
+        href = web_link(r.url)
+        title = (
+            f'<a href="{E(href)}">{E(str(r.title))}</a>'
+            if href
+            else f"{E(str(r.title))} <span class='url'>{E(str(r.url))}</span>"
+        )
         items.append(
-            f"<li>{E(str(r.published_at))} · {E(str(r.outlet))} · "
-            f'<a href="{E(str(r.url))}">{E(str(r.title))}</a>{quote_html}</li>'
+            f"<li>{E(str(r.published_at))} · {E(str(r.outlet))} · {title}{quote_html}</li>"
         )
     return f"<ul class='documents'>{''.join(items)}</ul>"
 
 
-def _change(now: float, before: float) -> str:
-    if abs(now - before) < 0.005:
-        return "about the same as"
-    return "up from" if now > before else "down from"
+def _versus(k1: int, n1: int, k0: int, n0: int, when: str) -> str:
+    """`, up from 10% (5 of 50; 95% interval 4–21%) in 2024`, or `, against … (the 95% intervals
+    overlap: no clear change)` when they overlap."""
+    earlier = f"{share_with_interval(k0, n0)} {when}"
+    direction = clear_change(k1, n1, k0, n0)
+    if direction:
+        return f", {'up' if direction > 0 else 'down'} from {earlier}"
+    return f", against {earlier} (the 95% intervals overlap: no clear change)"
 
 
 def findings(
@@ -53,23 +96,31 @@ def findings(
     cmentions: pd.DataFrame,
     labels: dict[str, tuple[str, str]],
 ) -> list[str]:
-    """Plain-language sentences about the concepts with the most attention."""
+    """Plain-language sentences about the concepts with the most attention: each share with its
+    counts and 95% interval, and "up" or "down" only where the intervals do not overlap."""
     out: list[str] = []
-    if yearly.empty:
+    totals = yearly.groupby("period")["docs_total"].max().sort_index()
+    totals = totals[totals > 0]
+    if totals.empty:
         return ["No dated documents yet: run a crawl first."]
-    latest = yearly["period"].max()
+    latest = totals.index.max()
     ranked = yearly.groupby("concept")["docs_mentioning"].sum().sort_values(ascending=False)
     for concept in [c for c in ranked.index if ranked[c] > 0][:4]:
-        s = yearly[yearly["concept"] == concept].set_index("period")["share"].sort_index()
+        hits = yearly[yearly["concept"] == concept].groupby("period")["docs_mentioning"].sum()
+        k = hits.reindex(totals.index, fill_value=0).astype(int)
+        n = totals.astype(int)
         zh, en = labels.get(concept, (concept, concept))
         first = cmentions[cmentions["concept"] == concept].merge(docs, on="doc_id")
         first = first.sort_values("published_at").head(1)
-        now = float(s.get(latest, 0))
-        sentence = f"{zh} ({en}) was mentioned in {now:.0%} of documents in {latest}"
-        earlier = s[s.index < latest]
+        sentence = (
+            f"{zh} ({en}) was mentioned in {share_with_interval(k[latest], n[latest])} "
+            f"of documents in {latest}"
+        )
+        earlier = (k / n)[k.index < latest]
         if len(earlier):
-            sentence += f", {_change(now, float(earlier.iloc[-1]))} {earlier.iloc[-1]:.0%} in {earlier.index[-1]}"
-            sentence += f" (at most {earlier.max():.0%} before, in {earlier.idxmax()})"
+            prev, peak = earlier.index[-1], earlier.idxmax()
+            sentence += _versus(k[latest], n[latest], k[prev], n[prev], f"in {prev}")
+            sentence += f"; at most {share_with_interval(k[peak], n[peak])} before, in {peak}"
         if len(first):
             row = first.iloc[0]
             sentence += (
@@ -92,6 +143,7 @@ class _Section:
     empty: str = "Nothing yet."
     extra: str = ""
     tables_in_page: bool = True  # False: the tables are for the exports only
+    page_tables: list[pd.DataFrame] | None = None  # what the page shows instead of `tables`
 
     def html(self) -> str:
         parts = [f"<h2>{E(self.title)}</h2>"]
@@ -102,7 +154,8 @@ class _Section:
                 f"<figcaption>{E(self.chart.title)}</figcaption></figure>"
             )
         if self.tables_in_page:
-            parts += [_table(t) for t in self.tables if not t.empty]
+            shown = self.tables if self.page_tables is None else self.page_tables
+            parts += [_table(t) for t in shown if not t.empty]
         if self.chart is None and all(t.empty for t in self.tables) and not self.extra:
             parts.append(f"<p>{E(self.empty)}</p>")
         return "".join(parts) + self.extra
@@ -112,7 +165,16 @@ def _read(data_dir: Path) -> dict[str, pd.DataFrame]:
     docs = store.read(
         documents.SPEC,
         data_dir,
-        columns=["doc_id", "outlet", "title", "url", "published_at", "lang", "duplicate_of"],
+        columns=[
+            "doc_id",
+            "source",
+            "outlet",
+            "title",
+            "url",
+            "published_at",
+            "lang",
+            "duplicate_of",
+        ],
     ).to_pandas()
     return {
         "docs": docs,
@@ -131,9 +193,104 @@ def _read(data_dir: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_report(data_dir: Path, out: Path | None, labels: dict[str, tuple[str, str]]) -> Path:
+def _installed_version() -> str:
+    """qun's version, as `qun.__version__` reads it (this layer does not import `qun`)."""
+    try:
+        return metadata.version("qun")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def provenance(
+    docs: pd.DataFrame, sample_sources: Collection[str], version: str, generated: datetime
+) -> dict[str, Any]:
+    """What the report is built from: its sources with their document counts and dates, the
+    date range, the qun version, the generation time (UTC), and whether the documents come
+    from the synthetic sample sources (`sample: true` in the source registry)."""
+    dated = pd.to_datetime(docs["published_at"]) if len(docs) else pd.Series(dtype="datetime64[ns]")
+    sample = set(sample_sources)
+    sources: list[dict[str, Any]] = []
+    for source, group in docs.groupby("source", sort=True) if len(docs) else []:
+        days = pd.to_datetime(group["published_at"]).dropna()
+        sources.append(
+            {
+                "source": str(source),
+                "outlet": ", ".join(sorted({str(o) for o in group["outlet"].dropna()})),
+                "documents": len(group),
+                "first_date": days.min().date().isoformat() if len(days) else None,
+                "last_date": days.max().date().isoformat() if len(days) else None,
+                "sample": str(source) in sample,
+            }
+        )
+    sample_docs = sum(s["documents"] for s in sources if s["sample"])
+    return {
+        "documents": len(docs),
+        "reprints": int(docs["duplicate_of"].notna().sum()) if len(docs) else 0,
+        "undated": int(dated.isna().sum()),
+        "first_date": dated.min().date().isoformat() if dated.notna().any() else None,
+        "last_date": dated.max().date().isoformat() if dated.notna().any() else None,
+        "sources": sources,
+        "sample_documents": sample_docs,
+        "sample_data": "all"
+        if sample_docs and sample_docs == len(docs)
+        else ("some" if sample_docs else "none"),
+        "qun_version": version,
+        "generated_at": generated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _provenance_html(prov: dict[str, Any]) -> str:
+    """The report's opening lines: synthetic-data warning first, then what it is built from."""
+    sample = [s for s in prov["sources"] if s["sample"]]
+    names = ", ".join(f"{s['outlet']} ({s['source']})" for s in sample)
+    parts = []
+    if prov["sample_data"] == "all":
+        parts.append(
+            "<p class='sample-data'><strong>Synthetic sample data / 合成示例数据.</strong> Every "
+            f"document in this report comes from the bundled sample site ({E(names)}): its "
+            "outlets, organizations and events are fictional. Do not cite these figures.</p>"
+        )
+    elif prov["sample_data"] == "some":
+        parts.append(
+            "<p class='sample-data'><strong>Part of this report is synthetic sample data / "
+            f"部分为合成示例数据.</strong> {prov['sample_documents']} of {prov['documents']} "
+            f"documents come from the bundled sample site ({E(names)}), whose outlets, "
+            "organizations and events are fictional.</p>"
+        )
+    when = datetime.strptime(prov["generated_at"], "%Y-%m-%dT%H:%M:%SZ")
+    dates = (
+        f"dated {prov['first_date']} to {prov['last_date']}"
+        + (f" ({prov['undated']} undated)" if prov["undated"] else "")
+        if prov["first_date"]
+        else "none dated"
+    )
+    parts.append(
+        f"<p class='meta provenance'>Built from {prov['documents']} documents "
+        f"({prov['reprints']} reprints folded into their originals) of "
+        f"{len(prov['sources'])} sources, {E(dates)}; qun {E(prov['qun_version'])}, generated "
+        f"{when:%Y-%m-%d %H:%M} UTC.</p>"
+    )
+    if prov["sources"]:
+        table = pd.DataFrame(prov["sources"]).assign(
+            sample=lambda t: t["sample"].map({True: "synthetic sample", False: ""})
+        )
+        parts.append(_table(table.rename(columns={"sample": "data"})))
+    return "".join(parts)
+
+
+def write_report(
+    data_dir: Path,
+    out: Path | None,
+    labels: dict[str, tuple[str, str]],
+    *,
+    sample_sources: Collection[str] = (),
+    version: str | None = None,
+    generated: datetime | None = None,
+) -> Path:
     """Render `<data_dir>/report/index.html` (or `out`) from the datasets, with PNG charts in
-    `charts/` and CSV/XLSX tables next to it; return the HTML path."""
+    `charts/` and CSV/XLSX tables next to it; return the HTML path. `sample_sources`: the ids
+    of the registry's synthetic sample sources (the report says so when it is built from them);
+    `version`: qun's version (the installed one by default); `generated`: now by default."""
     out = out or Path(data_dir) / "report" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     d = _read(Path(data_dir))
@@ -166,17 +323,28 @@ def write_report(data_dir: Path, out: Path | None, labels: dict[str, tuple[str, 
     for chart in drawn:
         (chart_dir / f"{chart.name}.png").write_bytes(chart.png)
     font = charts.cjk_font()
+    font_file = charts.cjk_font_file()
     font_note = (
-        f"Charts drawn with matplotlib in the font {font}"
-        if font
+        f"Charts drawn with matplotlib in the font {font} ({font_file.name}"
+        + (
+            ", shipped with qun under the SIL Open Font License 1.1)"
+            if font_file == charts.SHIPPED_FONT
+            else ")"
+        )
+        if font and font_file
         else "No Chinese font was found when the charts were drawn: Chinese chart labels may "
         "show as empty boxes (install fonts-noto-cjk or fonts-wqy-zenhei)"
     )
-    reprints = int(docs["duplicate_of"].notna().sum()) if len(docs) else 0
+    prov = provenance(
+        docs, sample_sources, version or _installed_version(), generated or datetime.now(UTC)
+    )
     body = [
         "<h1>qun — collective impact in Chinese philanthropy discourse / 集合影响力话语趋势</h1>",
-        f"<p class='meta'>{len(docs)} documents ({reprints} reprints folded into their "
-        "originals). Shares are of all documents of the year.</p>",
+        _provenance_html(prov),
+        "<p class='meta'>Each share is given with its counts (k of n: documents of the year, "
+        "or mentions, as the table says) and its 95% Wilson score interval (bands and error "
+        f"bars on the charts); {E(CHANGE_RULE)}; otherwise the findings say there is no clear "
+        "change.</p>",
         "<h2>Findings / 主要发现</h2><ul class='findings'>"
         + "".join(f"<li>{E(f)}</li>" for f in facts)
         + "</ul>",
@@ -185,7 +353,13 @@ def write_report(data_dir: Path, out: Path | None, labels: dict[str, tuple[str, 
         "Tables as CSV and XLSX: <a href='tables/'>tables/</a>, "
         "<a href='qun-tables.xlsx'>qun-tables.xlsx</a>.</p>",
     ]
-    meta = {"generator": "qun", "qun-chart-font": font or "none"}
+    meta = {
+        "generator": "qun",
+        "qun-version": prov["qun_version"],
+        "qun-generated": prov["generated_at"],
+        "qun-sample-data": prov["sample_data"],
+        "qun-chart-font": font or "none",
+    }
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>qun trend report</title>
 {"".join(f'<meta name="{k}" content="{E(v)}">' for k, v in meta.items())}
@@ -194,6 +368,7 @@ body {{ font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen He
 table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
 td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
 th {{ background: #f3f3f3; }} .meta {{ color: #666; }}
+.sample-data {{ background: #fff3cd; border: 1px solid #e0c36c; padding: .5em .8em; }}
 figure.chart {{ margin: 1em 0; }} figure.chart svg {{ max-width: 100%; height: auto; }}
 figcaption {{ color: #666; font-size: 13px; }}
 blockquote {{ margin: .3em 0 .8em 1.5em; color: #555; font-size: 14px; }}
@@ -217,6 +392,7 @@ blockquote {{ margin: .3em 0 .8em 1.5em; color: #555; font-size: 14px; }}
         json.dumps(
             {
                 "chart_font": font,
+                "provenance": prov,
                 "charts": [f"charts/{c.name}.png" for c in drawn],
                 "tables": [n for n, t in tables.items() if not t.empty],
             },
@@ -245,18 +421,45 @@ def _attention(trend: pd.DataFrame, labels: dict[str, tuple[str, str]]) -> _Sect
     if not top:
         section.tables = [pd.DataFrame()]
         return section
-    series = {
-        _label(c, labels): yearly[yearly["concept"] == c].set_index("period")["share"] for c in top
-    }
+    rows = yearly[yearly["concept"].isin(top) & (yearly["docs_total"] > 0)].assign(
+        period=lambda t: t["period"].astype(int)
+    )
+    series = []
+    for c in top:
+        r = rows[rows["concept"] == c].set_index("period").sort_index()
+        series.append(charts.share_series(_label(c, labels), r["docs_mentioning"], r["docs_total"]))
     section.chart = charts.render(
         "concept_attention",
-        "Share of documents mentioning each concept, by year / 提及各概念的文档占比",
-        charts.lines(series, percent=True, ylabel="share of documents 文档占比"),
+        "Share of documents mentioning each concept, by year, with 95% intervals "
+        "/ 提及各概念的文档占比（95% 区间）",
+        charts.share_panels(series, ylabel="share of documents 文档占比"),
+        size=(9, 5.2),
     )
-    pivot = yearly[yearly["concept"].isin(top)].pivot(
-        index="period", columns="concept", values="share"
+    table = (
+        rows[["period", "concept", "docs_mentioning", "docs_total"]]
+        .rename(columns={"docs_mentioning": "documents_mentioning", "docs_total": "documents"})
+        .astype({"documents_mentioning": "int64", "documents": "int64"})
+        .assign(order=lambda t: t["concept"].map({c: i for i, c in enumerate(top)}))
+        .sort_values(["period", "order"])
+        .drop(columns="order")
+        .reset_index(drop=True)
     )
-    section.tables = [pivot.map(lambda v: f"{v:.0%}").reset_index()]
+    table["share"] = table["documents_mentioning"] / table["documents"]
+    bounds = [
+        wilson(k, n) for k, n in zip(table["documents_mentioning"], table["documents"], strict=True)
+    ]
+    table["share_low"] = [b[0] for b in bounds]
+    table["share_high"] = [b[1] for b in bounds]
+    section.tables = [table]
+    cells = table.assign(
+        cell=[
+            share_text(k, n)
+            for k, n in zip(table["documents_mentioning"], table["documents"], strict=True)
+        ]
+    )
+    page = cells.pivot(index="period", columns="concept", values="cell")[top]
+    documents_per_year = table.groupby("period")["documents"].max()
+    section.page_tables = [page.assign(documents=documents_per_year).reset_index()]
     return section
 
 
@@ -271,29 +474,55 @@ def _adoption(
         section.tables = [pd.DataFrame()]
         return section
     top = spread.head(6)
-    series = {
-        _label(r.concept, labels): pd.Series(
-            {p["year"]: p["adopters"] for p in r.curve}, dtype=float
-        )
-        for r in top.itertuples(index=False)
-        if r.curve is not None and len(r.curve)
-    }
+    series = []
+    for r in top.itertuples(index=False):
+        if r.curve is None or not len(r.curve):
+            continue
+        curve = pd.Series({p["year"]: p["adopters"] for p in r.curve}, dtype=float)
+        label, fit = _label(r.concept, labels), None
+        if _fitted(r):
+            t = np.array(curve.index, dtype=float) - min(curve.index) + 1
+            fit = pd.Series(diffusion.bass_cumulative(t, r.bass_p, r.bass_q, r.bass_m), curve.index)
+            label += (
+                f" (Bass q = {_estimate(r.bass_q, r.bass_q_se)}, "
+                f"m = {_estimate(r.bass_m, r.bass_m_se)})"
+            )
+        series.append(charts.Line(label, curve, fit=fit))
     if series:
         section.chart = charts.render(
             "adoption_curves",
-            "Cumulative adopters (outlets and organizations) per concept / 各概念累计采纳者",
+            "Cumulative adopters (outlets and organizations); dashed: Bass fit ± standard error "
+            "/ 各概念累计采纳者",
             charts.lines(series, percent=False, ylabel="adopters 采纳者"),
         )
-    table = top[["concept", "first_date", "first_outlet", "documents", "outlets", "organizations"]]
-    table = table.assign(bass_q=top["bass_q"].round(3), bass_p=top["bass_p"].round(4))
-    section.tables = [table]
+    columns = ["concept", "first_date", "first_outlet", "documents", "outlets", "organizations"]
+    bass = ["bass_status", "bass_p", "bass_p_se", "bass_q", "bass_q_se", "bass_m", "bass_m_se"]
+    section.tables = [top[columns + bass].reset_index(drop=True)]
     lead = top.iloc[0]
+    fit_words = (
+        f"; its Bass fit gives imitation q = {_estimate(lead['bass_q'], lead['bass_q_se'])} "
+        f"and eventual adopters m = {_estimate(lead['bass_m'], lead['bass_m_se'])} "
+        "(± one standard error)"
+        if _fitted(lead)
+        else f"; no Bass fit ({lead['bass_status']})"
+    )
     facts.append(
         f"{_label(lead['concept'], labels)} has spread furthest: {int(lead['outlets'])} outlets "
         f"and {int(lead['organizations'])} organizations have used it since "
-        f"{lead['first_date']} ({lead['first_outlet']})."
+        f"{lead['first_date']} ({lead['first_outlet']}){fit_words}."
     )
     return section
+
+
+def _fitted(row: object) -> bool:
+    """Whether a concept_diffusion row (a tuple or a Series) has a reliable Bass fit."""
+    params = [getattr(row, k, None) for k in ("bass_p", "bass_q", "bass_m")]
+    return getattr(row, "bass_status", None) == "fitted" and not any(map(missing, params))
+
+
+def _estimate(value: float, se: float | None) -> str:
+    """`0.45 ± 0.12` (the standard error), or the value alone when it has none."""
+    return f"{value:.3g}" + ("" if missing(se) else f" ± {se:.2g}")
 
 
 def _partnerships(ptrend: pd.DataFrame, facts: list[str]) -> _Section:
@@ -310,17 +539,30 @@ def _partnerships(ptrend: pd.DataFrame, facts: list[str]) -> _Section:
         "Partnerships per year: horizontal (same sector) and vertical (across sectors) / 年度合作数",
         charts.partnerships(pyear),
     )
-    section.tables = [pyear[["period", "partnerships", "horizontal", "vertical"]]]
-    early = pyear[pyear["period"].astype(int) <= 2016]
-    late = pyear[pyear["period"].astype(int) > 2016]
-    if early["partnerships"].sum() and late["partnerships"].sum():
-
-        def share(df: pd.DataFrame) -> float:
-            return df["horizontal"].sum() / max(1, df[["horizontal", "vertical"]].sum().sum())
-
+    table = (
+        pyear[["period", "partnerships", "horizontal", "vertical"]]
+        .astype(
+            {"period": "int64", "partnerships": "int64", "horizontal": "int64", "vertical": "int64"}
+        )
+        .reset_index(drop=True)
+    )
+    table["known_direction"] = table["horizontal"] + table["vertical"]
+    table["horizontal_share"] = table["horizontal"] / table["known_direction"].where(
+        table["known_direction"] > 0
+    )
+    bounds = [
+        wilson(k, n) for k, n in zip(table["horizontal"], table["known_direction"], strict=True)
+    ]
+    table["horizontal_share_low"] = [b[0] for b in bounds]
+    table["horizontal_share_high"] = [b[1] for b in bounds]
+    section.tables = [table]
+    early, late = table[table["period"] <= 2016], table[table["period"] > 2016]
+    k0, n0 = int(early["horizontal"].sum()), int(early["known_direction"].sum())
+    k1, n1 = int(late["horizontal"].sum()), int(late["known_direction"].sum())
+    if n0 and n1:
         facts.append(
-            f"Horizontal partnerships (same sector) were {share(late):.0%} of partnerships "
-            f"after 2016, against {share(early):.0%} up to 2016."
+            f"Horizontal partnerships (same sector) were {share_with_interval(k1, n1)} of the "
+            f"partnerships of known direction after 2016{_versus(k1, n1, k0, n0, 'up to 2016')}."
         )
     return section
 
@@ -352,30 +594,43 @@ def _funders(fund: pd.DataFrame, grant: pd.DataFrame, facts: list[str]) -> _Sect
             size=(9, 3.8),
         )
     shown = (
-        funders.assign(amount_cny=funders["amount"].map(lambda v: f"{v:,.0f}")).drop(
-            columns="amount"
-        )
+        funders.assign(amount_cny=funders["amount"]).drop(columns="amount")
         if not funders.empty
         else funders
     )
-    grant_table = (
-        index[["year", "foundations_funding", "foundations_mentioned", "funder_role_share"]].assign(
-            funder_role_share=index["funder_role_share"].map(
-                lambda v: "" if pd.isna(v) else f"{v:.0%}"
-            )
-        )
-        if not index.empty
-        else pd.DataFrame()
-    )
+    grant_table = _grant_index_table(index) if not index.empty else pd.DataFrame()
     section.tables = [shown, grant_table]
-    if len(index) >= 2:
-        first, last = index.iloc[0], index.iloc[-1]
+    known = grant_table[grant_table["foundation_mentions"] > 0] if not index.empty else index
+    if len(known) >= 2:
+        first, last = known.iloc[0], known.iloc[-1]
+        k1, n1 = int(last["foundation_funder_mentions"]), int(last["foundation_mentions"])
+        k0, n0 = int(first["foundation_funder_mentions"]), int(first["foundation_mentions"])
+        when = f"in {int(first['year'])}"
         facts.append(
             f"In {int(last['year'])}, {int(last['foundations_funding'])} foundations were named as "
-            f"funders and {last['funder_role_share']:.0%} of foundation mentions cast them as "
-            f"funders, against {first['funder_role_share']:.0%} in {int(first['year'])}."
+            f"funders and {share_with_interval(k1, n1)} of foundation mentions cast them as "
+            f"funders{_versus(k1, n1, k0, n0, when)}."
         )
     return section
+
+
+def _grant_index_table(index: pd.DataFrame) -> pd.DataFrame:
+    """The grant-making index per year with its counts and the share's 95% interval."""
+    counts = ["foundations_funding", "foundations_mentioned", "foundation_funder_mentions"]
+    table = (
+        index[["year", *counts, "foundation_mentions", "funder_role_share"]]
+        .astype({c: "int64" for c in ["year", *counts, "foundation_mentions"]})
+        .reset_index(drop=True)
+    )
+    bounds = [
+        wilson(k, n)
+        for k, n in zip(
+            table["foundation_funder_mentions"], table["foundation_mentions"], strict=True
+        )
+    ]
+    table["funder_role_share_low"] = [b[0] for b in bounds]
+    table["funder_role_share_high"] = [b[1] for b in bounds]
+    return table
 
 
 def _backbone(backbone: pd.DataFrame, facts: list[str]) -> _Section:
@@ -466,26 +721,3 @@ def _per_outlet(docs: pd.DataFrame) -> _Section:
         ).reset_index()
     ]
     return section
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """A cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def export_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """The report's tables as CSV files and one XLSX workbook, formula injection neutralised."""
-    (folder / "tables").mkdir(parents=True, exist_ok=True)
-    safe = {name: df.map(neutralise) for name, df in tables.items() if not df.empty}
-    for name, df in safe.items():
-        df.to_csv(folder / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
-    if not safe:  # a workbook needs one sheet
-        safe = {"tables": pd.DataFrame({"note": ["no data yet: run a crawl first"]})}
-    with pd.ExcelWriter(folder / "qun-tables.xlsx", engine="openpyxl") as xlsx:
-        for name, df in safe.items():
-            df.to_excel(xlsx, sheet_name=name[:31], index=False)

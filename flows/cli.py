@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import json
+import logging
 import os
 import sys
 import time
@@ -890,6 +891,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _prefect_env(args.verbose)
+    if not args.verbose and not logging.getLogger("qun").handlers:
+        # Prefect's console handler shows only CRITICAL without --verbose: qun's own warnings
+        # (a chart character that no font has) still print, one line each
+        console = logging.StreamHandler()
+        console.setFormatter(logging.Formatter("qun: warning: %(message)s"))
+        logging.getLogger("qun").addHandler(console)
     from qun.datasets.store import DatasetError
     from qun.flows import progress
     from qun.spiders.process import CrawlFailed

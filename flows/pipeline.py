@@ -256,7 +256,10 @@ def report_task(data_dir: Path, out: Path | None) -> Path:
             progress.step("the report is up to date")
             return Path(done)
     progress.step("writing the report and its charts")
-    path = report.write_report(Path(data_dir), out, labels)
+    sample = [s.id for s in load_sources().values() if s.sample]
+    path = report.write_report(
+        Path(data_dir), out, labels, sample_sources=sample, version=__version__
+    )
     if not store.skip_damaged():
         outputs = state.fingerprint(data_dir, [], written)
         state.record(data_dir, "report", inputs, outputs, str(path))
