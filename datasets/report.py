@@ -257,6 +257,15 @@ def _provenance_html(prov: dict[str, Any]) -> str:
             f"documents come from the bundled sample site ({E(names)}), whose outlets, "
             "organizations and events are fictional.</p>"
         )
+    left_out = prov.get("damaged_files_left_out") or []
+    if left_out:
+        parts.append(
+            "<p class='sample-data'><strong>Incomplete data.</strong> "
+            f"{len(left_out)} damaged dataset file(s) were left out (--skip-damaged), so the "
+            "figures below miss their rows: "
+            + ", ".join(f"<code>{E(f)}</code>" for f in left_out)
+            + ". `qun datasets repair` says how to rebuild them.</p>"
+        )
     when = datetime.strptime(prov["generated_at"], "%Y-%m-%dT%H:%M:%SZ")
     dates = (
         f"dated {prov['first_date']} to {prov['last_date']}"
@@ -338,6 +347,8 @@ def write_report(
     prov = provenance(
         docs, sample_sources, version or _installed_version(), generated or datetime.now(UTC)
     )
+    # files this --skip-damaged run left out (its figures miss their rows: the report says so)
+    prov["damaged_files_left_out"] = sorted(str(p) for p in store.skipped)
     body = [
         "<h1>qun — collective impact in Chinese philanthropy discourse / 集合影响力话语趋势</h1>",
         _provenance_html(prov),

@@ -653,7 +653,7 @@ def _version() -> str:
 
 SKIP_DAMAGED_HELP = (
     "compute from the readable files when a dataset file is damaged (each left-out file is "
-    "named and counted) instead of stopping"
+    "named, counted and shown in the report) instead of stopping"
 )
 
 

@@ -196,6 +196,12 @@ def test_damaged_documents_stop_trends_and_come_back_from_the_archive(
     assert json.loads(proc.stdout)["damaged_files_skipped"] == 1
     assert str(victim) in proc.stderr
 
+    out = tmp_path / "report" / "index.html"
+    proc = qun("report", "--data-dir", str(data), "--out", str(out), "--skip-damaged")
+    assert str(victim) in proc.stderr
+    page = out.read_text("utf-8")
+    assert "Incomplete data" in page and str(victim) in page
+
     proc = qun("datasets", "repair", "--data-dir", str(data))
     assert str(victim) in proc.stdout and "qun reextract" in proc.stdout
     qun("reextract", "--data-dir", str(data))
