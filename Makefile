@@ -44,6 +44,7 @@ FUZZ_INPUTS  ?= 10000
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_longtext.py
 	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_memory.py --sizes $(MEMORY_SIZES)
 	$(BIN)/python benchmarks/fuzz_extract.py --inputs $(FUZZ_INPUTS)

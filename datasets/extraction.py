@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ import pyarrow.compute as pc
 from qun.datasets import documents, mentions, store
 
 BATCH_DOCS = 256
+_logger = logging.getLogger(__name__)
 Rows = dict[str, list[dict[str, Any]]]
 BatchResult = tuple[Rows, list[dict[str, Any]]]
 
@@ -95,7 +97,12 @@ def extract_rows(docs: list[dict[str, Any]], extractor: Extractor) -> BatchResul
     log_rows = []
     for doc in docs:
         base = {k: doc[k] for k in ("doc_id", "source", "published_at")}
-        found = extractor.rows(doc["text"] or "")
+        error = None
+        try:
+            found = extractor.rows(doc["text"] or "")
+        except Exception as exc:  # one document that breaks an extractor must not end the run
+            found = {name: [] for name in MENTION_SPECS}
+            error = f"{type(exc).__name__}: {exc}"[:500]
         for name, new_rows in found.items():
             rows[name] += [{**base, **r} for r in new_rows]
         log_rows.append(
@@ -106,6 +113,7 @@ def extract_rows(docs: list[dict[str, Any]], extractor: Extractor) -> BatchResul
                 "extractor_version": extractor.version,
                 "organizations": len(found["org_mentions"]),
                 "concepts": len(found["concept_mentions"]),
+                "error": error,
             }
         )
     return rows, log_rows
@@ -142,7 +150,7 @@ def extract_documents(
         for name, spec in MENTION_SPECS.items()
     }
     log_writer = store.StreamWriter(mentions.LOG_SPEC, data_dir, replace_all=True)
-    counts = {"extracted": 0, "unchanged": len(keep)}
+    counts = {"extracted": 0, "unchanged": len(keep), "failed": 0}
     try:
         if len(keep):
             for name, spec in MENTION_SPECS.items():
@@ -167,6 +175,10 @@ def extract_documents(
             log_writer.write(pa.Table.from_pylist(log_rows, schema=mentions.LOG_SCHEMA))
             n = len(log_rows)
             counts["extracted"] += n
+            failed = [r for r in log_rows if r["error"]]
+            counts["failed"] += len(failed)
+            for r in failed:
+                _logger.warning("document %s not extracted: %s", r["doc_id"], r["error"])
             del rows, log_rows
             _release_freed_memory()
             if done is not None:

@@ -60,6 +60,7 @@ LOG_SCHEMA = pa.schema(
         pa.field("extracted_at", pa.timestamp("ms", tz="UTC")),
         pa.field("organizations", pa.int32()),
         pa.field("concepts", pa.int32()),
+        pa.field("error", pa.string()),
     ]
 )
 LOG_SPEC = DatasetSpec(

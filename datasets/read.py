@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
@@ -69,6 +70,17 @@ def load(
     raise ValueError(f"as_ must be arrow, pandas or polars, not {as_!r}")
 
 
+def _fits(stored: pa.Schema, expected: pa.Schema) -> bool:
+    """Whether a file's schema is the dataset's, or the dataset's before nullable columns were
+    added to it (such a file reads with those columns null)."""
+    if stored.equals(expected):
+        return True
+    names = set(stored.names)
+    older = pa.schema([f for f in expected if f.name in names])
+    added = [f for f in expected if f.name not in names]
+    return stored.equals(older) and all(f.nullable for f in added)
+
+
 def validate(data_dir: Path | str) -> list[str]:
     """Problems found in the datasets under `data_dir` (empty when all is well): files that do
     not read (every page of every file is read), schemas or metadata that differ from the
@@ -99,7 +111,7 @@ def validate(data_dir: Path | str) -> list[str]:
                     f"{spec.name}: {part} has schema version "
                     f"{meta.get(b'qun.schema_version')!r}, expected {spec.version}"
                 )
-            if not schema.remove_metadata().equals(spec.file_schema.remove_metadata()):
+            if not _fits(schema.remove_metadata(), spec.file_schema.remove_metadata()):
                 problems.append(f"{spec.name}: {part} schema differs from the dataset's")
         if len(problems) > before:  # this dataset's files are unsound: its rows cannot be read
             continue

@@ -348,8 +348,11 @@ def _readable(spec: DatasetSpec, files: list[Path], full: bool = False) -> list[
 
 def _dataset(spec: DatasetSpec, root: Path, files: list[Path]) -> ds.Dataset:
     partitioning = ds.partitioning(pa.schema([spec.schema.field(spec.partition)]), flavor="hive")
+    # the dataset's schema, not the first file's: a file written before a nullable column was
+    # added reads with that column null
     return ds.dataset(
         [str(f) for f in files],
+        schema=spec.file_schema.append(spec.schema.field(spec.partition)),
         format="parquet",
         partitioning=partitioning,
         partition_base_dir=str(root),
@@ -411,8 +414,15 @@ def scan(
         value = path.parent.name.partition("=")[2]
         try:
             with pq.ParquetFile(path, buffer_size=1 << 20) as pf:
-                for batch in pf.iter_batches(batch_size=batch_rows, columns=in_file):
+                stored = set(pf.schema_arrow.names)
+                here = [n for n in in_file if n in stored]
+                for batch in pf.iter_batches(batch_size=batch_rows, columns=here):
                     table = pa.Table.from_batches([batch])
+                    for name in in_file:
+                        if name not in stored:  # a column added since this file was written
+                            added = schema.field(name)
+                            column = pa.nulls(table.num_rows, added.type)
+                            table = table.append_column(added, column)
                     if spec.partition in names:
                         column = pa.array([value] * table.num_rows).cast(field.type)
                         table = table.append_column(spec.partition, column)

@@ -78,6 +78,11 @@ def _check_sample_use(chosen: list[Any], demo: bool, command: str = "") -> None:
             f"{', '.join(sample)} are sample sources: they exist only on the bundled sample "
             "site, crawled with --demo"
         )
+    if real and not os.environ.get("QUN_CONTACT", "").strip():
+        logging.getLogger("qun").warning(
+            "QUN_CONTACT is not set, so the sites see the project's address as the contact in "
+            'the User-Agent: export QUN_CONTACT="https://your.org/contact" (or an e-mail)'
+        )
 
 
 def _require_datasets(args: argparse.Namespace) -> None:
@@ -222,8 +227,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
         print(json.dumps(counts))
         _say(
             args,
-            f"extracted {counts['extracted']} documents ({counts['unchanged']} unchanged) "
-            f"in {time.monotonic() - started:.0f} s",
+            f"extracted {counts['extracted']} documents ({counts['unchanged']} unchanged"
+            + (
+                f", {counts['failed']} failed: see extraction_log.error"
+                if counts.get("failed")
+                else ""
+            )
+            + f") in {time.monotonic() - started:.0f} s",
         )
         return 0
     if args.dask:
@@ -562,6 +572,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from qun.spiders.registry import load_sources, select
 
     _check_sample_use(select(load_sources(), args.sources), demo=False, command="serve")
+    why = deploy.unreachable(deploy.api_url())
+    if why is not None:
+        raise UserError(
+            f"cannot reach the Prefect server at {deploy.api_url()} ({why}): start it with "
+            "`prefect server start`, or set PREFECT_API_URL to one that runs"
+        )
     _say(
         args,
         f"serving {deploy.DAILY} and {deploy.WEEKLY} for {Path(args.data_dir).resolve()} "
@@ -635,6 +651,17 @@ class _ProgressBar:
 
 
 _LONG_COMMANDS = {"run", "crawl", "extract", "reextract", "trends", "report"}
+_EXTRACTING_COMMANDS = {"run", "extract", "reextract", "serve"}
+
+
+def _check_settings() -> None:
+    """Settings read from the environment, checked before any work starts."""
+    from qun.models.extract import doc_budget
+
+    try:
+        doc_budget()
+    except ValueError as exc:
+        raise UserError(f"{exc}; unset it or give a number of seconds") from None
 
 
 def _progress(args: argparse.Namespace) -> Any:
@@ -905,6 +932,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in _LONG_COMMANDS:
         progress.install(_progress(args))
     try:
+        if args.command in _EXTRACTING_COMMANDS:
+            _check_settings()
         return int(args.func(args))
     except (UserError, RegistryError, CrawlFailed, DatasetError, OSError) as exc:  # noqa: B014
         if args.verbose:

@@ -57,6 +57,20 @@ def api_url() -> str | None:
     return get_current_settings().api.url
 
 
+def unreachable(url: str, timeout: float = 10.0) -> str | None:
+    """Why the Prefect API at `url` cannot be used (its health endpoint does not answer OK),
+    or None when it answers."""
+    import httpx
+
+    try:
+        response = httpx.get(url.rstrip("/") + "/health", timeout=timeout)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if response.status_code != 200:
+        return f"its health check answered HTTP {response.status_code}"
+    return None
+
+
 def serve(data_dir: Path, sources: str = "real", dask: str | None = None, limit: int = 1) -> None:
     """Register the deployments and run their flow runs until interrupted."""
     from prefect import serve as prefect_serve

@@ -28,7 +28,7 @@ from qun.models.concepts import load_lexicon
 from qun.models.extract import EXTRACTOR_VERSION, document_rows
 from qun.models.gazetteer import canonical_table
 from qun.spiders import archive
-from qun.spiders.process import CrawlRun, run_spider
+from qun.spiders.process import CrawlFailed, CrawlRun, run_spider, unanswered
 from qun.spiders.registry import load_sources, select
 
 SPIDERS = ("media", "reports")
@@ -71,7 +71,8 @@ class RunSummary:
 
 
 # ---- crawl -------------------------------------------------------------------------------------
-@step(name="crawl-spider", retries=2, retry_delay_seconds=[5, 30])
+# no retries of the whole spider process: Scrapy retries each failed request (RETRY_TIMES)
+@step(name="crawl-spider")
 def crawl_task(
     spider: str,
     sources: str,
@@ -136,7 +137,10 @@ def crawl_flow(
     progress.step(f"crawling {sources} ({', '.join(spiders)})", len(calls))
     done = crawl_task.each(calls, progress.advance)
     counts = ingest_task(data_dir, [r.out_dir for r in done])
+    failure = unanswered(done)  # read before the outputs go; their errors are in crawl_errors
     ingest.remove_runs([r.out_dir for r in done])
+    if failure is not None:
+        raise CrawlFailed(failure)
     _publish_counts("qun-crawl", counts, "Documents and crawl errors after the crawl")
     return {
         "run_id": run_id,

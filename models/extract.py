@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+import os
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +14,7 @@ from qun.models.orgs import STATISTICAL_DEFAULT, OrgMention, find_orgs
 from qun.models.relations import find_funding, find_partnerships
 from qun.models.textutil import detect_lang, sentences
 
-EXTRACTOR_VERSION = "0.6.1"  # bump when extraction output changes; recorded on every row
+EXTRACTOR_VERSION = "0.6.2"  # bump when extraction output changes; recorded on every row
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,69 @@ def _org(m: OrgMention | None) -> dict[str, Any] | None:
     return {"text": m.text, "org_id": m.org_id, "canonical": m.canonical, "type": m.type}
 
 
+# Texts longer than this are read in windows of at most this many characters, cut at sentence
+# ends: the work per window is bounded, so the cost grows linearly with the text (an annual
+# report of several MB), and no window exceeds spaCy's length limit. Organizations, relations
+# and concepts are found within sentences, so a text shorter than a window reads as before; in a
+# longer one, only a reference back to a name in an earlier window is lost.
+WINDOW_CHARS = 10_000
+
+
+def windows(text: str, size: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) spans that tile `text`, each at most `size` (default WINDOW_CHARS)
+    characters, ending at a sentence end where one falls inside it (else cut where the size
+    runs out)."""
+    size = size or WINDOW_CHARS
+    if len(text) <= size:
+        return [(0, len(text))]
+    ends = [end for _, end in sentences(text)]
+    out: list[tuple[int, int]] = []
+    lo = 0
+    while lo < len(text):
+        limit = min(lo + size, len(text))
+        i = bisect.bisect_right(ends, limit) - 1
+        hi = ends[i] if limit < len(text) and i >= 0 and ends[i] > lo else limit
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def _shifted(record: Any, by: int, keys: frozenset[str]) -> Any:
+    """`record` with every offset field (named in `keys`, at any depth) moved by `by`."""
+    if isinstance(record, dict):
+        return {
+            k: v + by if k in keys and isinstance(v, int) else _shifted(v, by, keys)
+            for k, v in record.items()
+        }
+    if isinstance(record, list):
+        return [_shifted(v, by, keys) for v in record]
+    return record
+
+
+_OFFSETS = frozenset({"start", "end"})
+_ROW_OFFSETS = frozenset({"start", "end", "amount_start", "evidence_start", "evidence_end"})
+
+
 def extract(
-    text: str, lang: str | None = None, options: ExtractOptions | None = None
+    text: str,
+    lang: str | None = None,
+    options: ExtractOptions | None = None,
+    budget: float | None = None,
 ) -> dict[str, Any]:
     """The `qun extract` record for one text: organizations, funding, partnerships and
-    concepts, with character offsets into `text` (see models/data/extract.schema.json)."""
-    opts = options or ExtractOptions()
+    concepts, with character offsets into `text` (see models/data/extract.schema.json); a long
+    text is read window by window (WINDOW_CHARS), within `budget` seconds (see document_rows)."""
     out: dict[str, Any] = {"lang": lang or detect_lang(text)}
+    for lo, hi in _budgeted_windows(text, budget):
+        found = _extract_window(text[lo:hi], options)
+        for key, records in found.items():
+            out.setdefault(key, []).extend(_shifted(records, lo, _OFFSETS))
+    return out
+
+
+def _extract_window(text: str, options: ExtractOptions | None) -> dict[str, Any]:
+    opts = options or ExtractOptions()
+    out: dict[str, Any] = {}
     orgs = find_orgs(text, statistical=opts.statistical)
     if opts.organizations:
         out["organizations"] = [
@@ -96,12 +155,62 @@ def evidence_sentence(
     return text[max(0, start - limit // 2) : end + limit // 2].strip()
 
 
+# Seconds one document may take (QUN_DOC_BUDGET overrides): a document still unread when they
+# run out raises BudgetExceeded, which the pipeline records in `extraction_log.error` before it
+# goes on with the next document.
+DOC_BUDGET_SECONDS = 600.0
+
+
+class BudgetExceeded(RuntimeError):
+    """A document took longer than its time budget."""
+
+
+def doc_budget() -> float:
+    """The per-document time budget in seconds (QUN_DOC_BUDGET, else DOC_BUDGET_SECONDS)."""
+    value = os.environ.get("QUN_DOC_BUDGET", "").strip()
+    if not value:
+        return DOC_BUDGET_SECONDS
+    try:
+        budget = float(value)
+    except ValueError:
+        raise ValueError(f"QUN_DOC_BUDGET={value!r} is not a number of seconds") from None
+    if budget <= 0:
+        raise ValueError(f"QUN_DOC_BUDGET={value!r} must be more than 0 seconds")
+    return budget
+
+
+def _budgeted_windows(text: str, budget: float | None) -> Iterator[tuple[int, int]]:
+    """windows(text), raising BudgetExceeded before the next window once `budget` seconds
+    (default doc_budget()) have gone by since the first."""
+    limit = doc_budget() if budget is None else budget
+    began = time.monotonic()
+    spans = windows(text)
+    for i, (lo, hi) in enumerate(spans):
+        if i and time.monotonic() - began > limit:
+            raise BudgetExceeded(
+                f"took over its budget of {limit:g} s (QUN_DOC_BUDGET): read {lo:,} of "
+                f"{len(text):,} characters ({i} of {len(spans)} windows)"
+            )
+        yield lo, hi
+
+
 def document_rows(
-    text: str, statistical: Iterable[str] = STATISTICAL_DEFAULT
+    text: str, statistical: Iterable[str] = STATISTICAL_DEFAULT, budget: float | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Everything extracted from one document, as rows for the mention datasets
-    (`org_mentions`, `concept_mentions`, `funding`, `partnerships`), with evidence.
-    `statistical`: the statistical organization recognizers to add (see `find_orgs`)."""
+    (`org_mentions`, `concept_mentions`, `funding`, `partnerships`), with evidence; a long
+    document is read window by window (WINDOW_CHARS), offsets always into the whole text.
+    `statistical`: the statistical organization recognizers to add (see `find_orgs`).
+    `budget`: seconds the document may take (default `doc_budget()`); when they run out before
+    the last window, BudgetExceeded is raised and nothing of the document is returned."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for lo, hi in _budgeted_windows(text, budget):
+        for key, found in _window_rows(text[lo:hi], statistical).items():
+            rows.setdefault(key, []).extend(_shifted(found, lo, _ROW_OFFSETS))
+    return rows
+
+
+def _window_rows(text: str, statistical: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     orgs = find_orgs(text, statistical=statistical)
     spans = sentences(text)
     rows: dict[str, list[dict[str, Any]]] = {

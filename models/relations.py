@@ -769,12 +769,23 @@ def funding_candidates(
             s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
         s_amounts = [a for a in amounts if lo <= a.start < hi]
         each = _respectively(norm, lo, hi, s_orgs, s_amounts)
+        # searches that depend on the sentence or clause, not the amount, run once each: a
+        # sentence with many amounts (a grant list) costs linear, not quadratic, time
+        if s_amounts and _VETO.search(norm, lo, hi):
+            continue
+        sentence_trig = _TRIGGER.search(norm, lo, hi)
+        block_trig = sentence_trig or _TRIGGER.search(norm, block_lo, hi)
+        clause_trig: dict[tuple[int, int], re.Match[str] | None] = {}
+        clause_negative: dict[tuple[int, int], list[re.Match[str]]] = {}
         for amount in s_amounts:
             c_lo, c_hi = _clause(norm, lo, hi, amount.start)
+            if (c_lo, c_hi) not in clause_trig:
+                clause_trig[c_lo, c_hi] = _TRIGGER.search(norm, c_lo, c_hi)
+                clause_negative[c_lo, c_hi] = list(_NEGATIVE.finditer(norm, c_lo, c_hi))
             cues = [
                 c
                 for c in (
-                    *_NEGATIVE.finditer(norm, c_lo, amount.start),
+                    *(m for m in clause_negative[c_lo, c_hi] if m.end() <= amount.start),
                     *_NEGATIVE.finditer(norm, amount.end, min(c_hi, amount.end + 6)),
                     *_PER_HEAD.finditer(norm, amount.end, min(c_hi, amount.end + 20)),
                 )
@@ -784,13 +795,7 @@ def funding_candidates(
             negative = bool(cues)
             # totals (累计拨款, 总额) may still be money given; other cues never are
             hard_negative = any(not _SOFT_TOTAL.fullmatch(c.group(0)) for c in cues)
-            if _VETO.search(norm, lo, hi):
-                continue
-            trig = (
-                _TRIGGER.search(norm, c_lo, c_hi)
-                or _TRIGGER.search(norm, lo, hi)
-                or _TRIGGER.search(norm, block_lo, hi)
-            )
+            trig = clause_trig[c_lo, c_hi] or block_trig
             funders: list[OrgMention | None] = [None]
             recipient = None
             listed = _list_roles(norm, orgs, amount, amounts, block_lo, lo, hi, owner)

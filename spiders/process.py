@@ -93,6 +93,27 @@ def run_spider(
     stats = json.loads(stats_file.read_text("utf-8"))
     if stats.get("finish_reason") != "finished":
         raise CrawlFailed(f"spider {spider!r} stopped early: {stats.get('finish_reason')}")
-    if stats.get("downloader/request_count", 0) and not stats.get("downloader/response_count"):
-        raise CrawlFailed(f"spider {spider!r} got no response at all (network or site down?)")
+    # a spider that got no response at all still returns: its failures are in errors.jsonl,
+    # to be recorded in crawl_errors before the crawl is called failed (see `unanswered`)
     return CrawlRun(spider, out_dir, stats)
+
+
+def unanswered(runs: list[CrawlRun]) -> str | None:
+    """When no request of any spider got a response (no network, or every site down): one line
+    saying so, with the commonest failure reason; else None."""
+    asked = sum(int(r.stats.get("downloader/request_count", 0)) for r in runs)
+    if not asked or any(r.stats.get("downloader/response_count") for r in runs):
+        return None
+    reasons: dict[str, int] = {}
+    for r in runs:
+        path = r.out_dir / "errors.jsonl"
+        if path.exists():
+            for line in path.read_text("utf-8").splitlines():
+                if line.strip():
+                    reason = json.loads(line).get("reason") or "unknown"
+                    reasons[reason] = reasons.get(reason, 0) + 1
+    common = max(reasons, key=reasons.__getitem__) if reasons else "no reason recorded"
+    return (
+        f"no site answered: {asked} requests got no response (e.g. {common}); check the network "
+        "connection or the sites, and see crawl_errors for each failure"
+    )

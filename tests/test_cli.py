@@ -311,6 +311,53 @@ def test_serve_refuses_sample_sources(tmp_path: Path):
     assert "qun serve schedules crawls of real sites; sample-observer" in proc.stderr
 
 
+def test_serve_with_an_unreachable_prefect_server_is_one_line(tmp_path: Path):
+    """It printed a 100-line httpx.ConnectError and no `qun:` line."""
+    env = dict(os.environ, PREFECT_API_URL="http://127.0.0.1:9/api", QUN_CONTACT="ops@x.org")
+    proc = qun("serve", "--data-dir", str(tmp_path), env=env, check=False)  # nothing on port 9
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith(
+        "qun: error: cannot reach the Prefect server at http://127.0.0.1:9/api"
+    )
+    assert "prefect server start" in proc.stderr
+
+
+def test_crawling_real_sites_without_a_contact_warns_once(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "QUN_CONTACT"}
+    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"
+    proc = qun("serve", "--data-dir", str(tmp_path), env=env, check=False)
+    warning, error = proc.stderr.splitlines()
+    assert warning.startswith("qun: warning: QUN_CONTACT is not set")
+    assert 'export QUN_CONTACT="https://your.org/contact"' in warning
+    assert error.startswith("qun: error: cannot reach the Prefect server")
+    env["QUN_CONTACT"] = "ops@x.org"
+    proc = qun("serve", "--data-dir", str(tmp_path), env=env, check=False)
+    assert "QUN_CONTACT" not in proc.stderr
+
+
+def test_politeness_delay_is_randomized_by_scrapy() -> None:
+    """DOWNLOAD_DELAY_JITTER is no Scrapy setting (it did nothing); Scrapy's own is used."""
+    from scrapy.settings import Settings
+
+    from qun.spiders import settings as module
+
+    settings = Settings()
+    settings.setmodule(module)
+    assert settings.getbool("RANDOMIZE_DOWNLOAD_DELAY") and settings.getfloat("DOWNLOAD_DELAY") > 0
+    assert not hasattr(module, "DOWNLOAD_DELAY_JITTER")
+
+
+def test_an_invalid_time_budget_is_refused_up_front(tmp_path: Path):
+    env = dict(os.environ, QUN_DOC_BUDGET="ten")
+    proc = qun("extract", env=env, input="", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "qun: error: QUN_DOC_BUDGET='ten' is not a number of seconds; unset it or give a "
+        "number of seconds"
+    )
+
+
 def test_the_readme_claims_about_errors_hold(tmp_path: Path):
     """The README says: one line, status 1 (2 for a usage mistake), traceback with --verbose."""
     readme = " ".join((ROOT / "README.md").read_text("utf-8").split())

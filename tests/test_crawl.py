@@ -160,23 +160,24 @@ def test_spiders_run_standalone_with_scrapy_crawl(tmp_path: Path):
     assert all(i["lang"] == "en" for i in items if "doc_id" in i)
 
 
-def test_a_spider_that_reaches_nothing_fails_its_task(tmp_path: Path):
-    """The flow must see a failed crawl (so Prefect retries it), though Scrapy exits 0."""
+def test_a_crawl_that_reaches_nothing_records_each_failure_then_fails(tmp_path: Path):
+    """With no network, the failures were only in a scratch file and the whole spider process
+    was retried for minutes: now each goes to crawl_errors with its cause, and the crawl ends
+    in one line saying no site answered."""
     import socket
 
+    from qun.datasets import documents, store
+    from qun.flows.pipeline import crawl_flow
     from qun.spiders.process import CrawlFailed
 
     with socket.socket() as sock:  # a port with nobody listening
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    with pytest.raises(CrawlFailed, match="no response"):
-        run_spider(
-            "media",
-            "sample-review",
-            tmp_path / "out",
-            proxy=dead,
-            fast=True,
-            settings={"RETRY_TIMES": "0", "DOWNLOAD_TIMEOUT": "5"},
-        )
-    errors, _ = read_jsonl(tmp_path / "out" / "errors.jsonl")
+    data = tmp_path / "data"
+    with pytest.raises(CrawlFailed, match=r"^no site answered: \d+ requests got no response"):
+        crawl_flow(data, "sample-review", proxy=dead, fast=True)
+    errors = store.read(documents.ERRORS_SPEC, data).to_pylist()
     assert errors and all(e["stage"] == "fetch" for e in errors)
+    assert all("Connection" in e["reason"] or "refused" in e["reason"] for e in errors)
+    assert {e["source"] for e in errors} == {"sample-review"}
+    assert not list((data / "_crawl").glob("*/media"))  # taken in, not left for the next run
