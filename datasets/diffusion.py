@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from qun.datasets.store import DatasetSpec
+from qun.datasets.store import DatasetSpec, list_of
 
 MIN_BASS_POINTS = 6  # yearly points needed before a Bass fit is attempted
 
@@ -38,7 +38,7 @@ ADOPTERS_SPEC = DatasetSpec(
     description="Outlets and organizations in the order they took up each concept.",
 )
 
-_CURVE = pa.list_(pa.struct([pa.field("year", pa.int32()), pa.field("adopters", pa.int32())]))
+_CURVE = list_of(pa.struct([pa.field("year", pa.int32()), pa.field("adopters", pa.int32())]))
 DIFFUSION_SCHEMA = pa.schema(
     [
         pa.field("concept", pa.string(), nullable=False),

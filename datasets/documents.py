@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from qun.datasets.store import DatasetSpec
+from qun.datasets.store import DatasetSpec, list_of
 
 SCHEMA = pa.schema(
     [
@@ -29,7 +29,7 @@ SCHEMA = pa.schema(
         pa.field("simhash", pa.int64()),
         pa.field("duplicate_of", pa.string()),
         pa.field("n_pages", pa.int32()),
-        pa.field("flags", pa.list_(pa.string())),
+        pa.field("flags", list_of(pa.string())),
         pa.field("etag", pa.string()),
         pa.field("last_modified", pa.string()),
         pa.field("warc_file", pa.string()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from qun.datasets.store import DatasetSpec
+from qun.datasets.store import DatasetSpec, list_of
 
 _COMMON = [
     pa.field("doc_id", pa.string(), nullable=False),
@@ -138,7 +138,7 @@ ORGANIZATIONS_SCHEMA = pa.schema(
         pa.field("canonical", pa.string()),
         pa.field("name_zh", pa.string()),
         pa.field("name_en", pa.string()),
-        pa.field("aliases", pa.list_(pa.string())),
+        pa.field("aliases", list_of(pa.string())),
         pa.field("type", pa.string()),
         pa.field("sector", pa.string()),
         pa.field("in_gazetteer", pa.bool_()),

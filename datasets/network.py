@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from qun.datasets.documents import originals
-from qun.datasets.store import DatasetSpec
+from qun.datasets.store import DatasetSpec, list_of
 
 WINDOW_YEARS = 3
 CI_CONCEPTS = (
@@ -32,7 +32,7 @@ NETWORK_SCHEMA = pa.schema(
         pa.field("org_id", pa.string(), nullable=False),
         pa.field("org", pa.string()),
         pa.field("sector", pa.string()),
-        pa.field("partners", pa.list_(pa.string())),
+        pa.field("partners", list_of(pa.string())),
         pa.field("degree", pa.int32()),
         pa.field("betweenness", pa.float64()),
         pa.field("sectors_reached", pa.int32()),
@@ -59,8 +59,8 @@ BACKBONE_SCHEMA = pa.schema(
         pa.field("betweenness", pa.float64()),
         pa.field("ci_documents", pa.int32()),
         pa.field("score", pa.float64()),
-        pa.field("partner_names", pa.list_(pa.string())),
-        pa.field("evidence_doc_ids", pa.list_(pa.string())),
+        pa.field("partner_names", list_of(pa.string())),
+        pa.field("evidence_doc_ids", list_of(pa.string())),
         pa.field("evidence", pa.string()),
         pa.field("scope", pa.string(), nullable=False),
     ]

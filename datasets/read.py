@@ -8,6 +8,7 @@ frame, with column selection and filters pushed down to Parquet.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,56 @@ _OPS = {
 }
 
 
-def _expression(filter: Any) -> pc.Expression | None:
-    """A pyarrow expression, or (column, op, value) tuples (a list of them is ANDed)."""
+# Datasets that hold summary rows (`*` = all outlets, languages or sector pairs) beside detail
+# rows: summing a column over all rows counts each document more than once. A view keeps one
+# level, so sums over it are right.
+_STAR = "*"
+VIEWS: dict[str, dict[str, pc.Expression]] = {
+    "concept_trends": {
+        "detail": (pc.field("outlet") != _STAR) & (pc.field("lang") != _STAR),
+        "by_outlet": (pc.field("outlet") != _STAR) & (pc.field("lang") == _STAR),
+        "by_lang": (pc.field("outlet") == _STAR) & (pc.field("lang") != _STAR),
+        "total": (pc.field("outlet") == _STAR) & (pc.field("lang") == _STAR),
+    },
+    "partnership_trends": {
+        "detail": pc.field("sector_pair") != _STAR,
+        "total": pc.field("sector_pair") == _STAR,
+    },
+}
+
+
+def _value(field: pa.Field, value: Any) -> Any:
+    """`value` as the column's type: ISO date and time strings for date and timestamp columns."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if pa.types.is_date(field.type):
+            return date.fromisoformat(value)
+        if pa.types.is_timestamp(field.type):
+            when = datetime.fromisoformat(value)
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(
+            f"{field.name}: {value!r} is not an ISO date (2017-11-26) or time "
+            "(2017-11-26T08:00:00+00:00)"
+        ) from None
+    return value
+
+
+def _expression(filter: Any, schema: pa.Schema | None = None) -> pc.Expression | None:
+    """A pyarrow expression, or (column, op, value) tuples (a list of them is ANDed); values
+    for date and timestamp columns may be ISO strings."""
     if filter is None or isinstance(filter, pc.Expression):
         return filter
     if isinstance(filter, tuple):
         filter = [filter]
     expr = None
     for column, op, value in filter:
+        if schema is not None and column not in schema.names:
+            raise ValueError(f"no column {column!r}; columns: {', '.join(schema.names)}")
+        if schema is not None:
+            field = schema.field(column)
+            value = [_value(field, v) for v in value] if op == "in" else _value(field, value)
         if op == "in":
             part = pc.field(column).isin(list(value))
         elif op in _OPS:
@@ -51,12 +94,24 @@ def load(
     columns: list[str] | None = None,
     filter: Any = None,
     as_: str = "arrow",
+    view: str | None = None,
 ) -> Any:
-    """Load dataset `name` from `data_dir` as "arrow", "pandas" or "polars"."""
+    """Load dataset `name` from `data_dir` as "arrow", "pandas" or "polars". `filter`: a
+    pyarrow expression or (column, op, value) tuples (ISO strings for dates). `view`: for
+    datasets with summary rows (VIEWS), one level of them, e.g. `view="detail"` for
+    concept_trends (every outlet and language, no `*` rows), so that sums do not overcount."""
     if name not in catalog.BY_NAME:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(catalog.BY_NAME)}")
+    spec = catalog.BY_NAME[name]
+    expr = _expression(filter, spec.schema)
+    if view is not None:
+        views = VIEWS.get(name, {})
+        if view not in views:
+            known = f"one of {', '.join(views)}" if views else "none: it has no summary rows"
+            raise ValueError(f"{name} has no view {view!r} ({known})")
+        expr = views[view] if expr is None else expr & views[view]
     catalog.require_datasets(data_dir)
-    table = store.read(catalog.BY_NAME[name], data_dir, filter=_expression(filter))
+    table = store.read(spec, data_dir, filter=expr)
     if columns:
         table = table.select(columns)
     if as_ == "arrow":

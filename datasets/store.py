@@ -68,6 +68,12 @@ class DatasetError(RuntimeError):
     """A dataset could not be written or read; the message names the dataset and the cause."""
 
 
+def list_of(item: pa.DataType) -> pa.DataType:
+    """A list type as Parquet stores it and every reader gives it back (`list<element: ...>`),
+    so the dataset's schema, the files and the data dictionary say the same."""
+    return pa.list_(pa.field("element", item))
+
+
 def _safe_value(value: object) -> str:
     text = str(value)
     if not text or "/" in text or text.startswith(".") or "\x00" in text:

@@ -427,34 +427,87 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     from qun.datasets.read import validate
 
     if args.action == "list":
-        for spec in catalog.ALL:
-            table = store.read(spec, args.data_dir)
-            parts = len(list(spec.path(args.data_dir).glob(f"*/{store.PART_FILE}")))
+        listed = [
+            {
+                "name": spec.name,
+                "rows": store.count(spec, args.data_dir),
+                "partitions": len(store.part_files(spec, args.data_dir)),
+                "path": str(spec.path(args.data_dir)),
+            }
+            for spec in catalog.ALL
+        ]
+        if args.json:
+            print(json.dumps(listed, indent=1))
+        for d in [] if args.json else listed:
             print(
-                f"{spec.name:<18}{table.num_rows:>9} rows {parts:>4} partitions  "
-                f"{spec.path(args.data_dir)}"
+                f"{d['name']:<20}{d['rows']:>9} rows {d['partitions']:>4} partitions  {d['path']}"
             )
         return 0
     if args.action == "describe":
-        if args.name not in catalog.BY_NAME:
-            raise UserError(f"unknown dataset {args.name!r}; known: {', '.join(catalog.BY_NAME)}")
-        spec = catalog.BY_NAME[args.name]
-        print(f"{spec.name}: {spec.description}")
-        print(
-            f"partitioned by {spec.partition}; key {', '.join(spec.key)}; "
-            f"schema version {spec.version}; columns:"
-        )
-        for field in spec.schema:
-            print(f"  {field.name:<20}{field.type}")
-        return 0
+        return _describe(args)
     if args.action == "repair":
         return _repair(args)
     problems = validate(args.data_dir)
-    for problem in problems:
+    if args.json:
+        print(json.dumps({"data_dir": args.data_dir, "valid": not problems, "problems": problems}))
+    for problem in [] if args.json else problems:
         print(problem)
     if problems:
         raise UserError(f"{len(problems)} problem(s) in {args.data_dir}")
-    print(f"all datasets in {args.data_dir} are valid")
+    if not args.json:
+        print(f"all datasets in {args.data_dir} are valid")
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    """A dataset's notes and columns (type, nullability, description) from the data dictionary."""
+    import textwrap
+
+    from qun.datasets import catalog, dictionary
+
+    if not args.name:
+        raise UserError(f"which dataset? qun datasets describe NAME ({', '.join(catalog.BY_NAME)})")
+    if args.name not in catalog.BY_NAME:
+        raise UserError(f"unknown dataset {args.name!r}; known: {', '.join(catalog.BY_NAME)}")
+    spec = catalog.BY_NAME[args.name]
+    entry = dictionary.entries()[spec.name]
+    columns = [
+        {
+            "name": f.name,
+            "type": str(f.type),
+            "nullable": f.nullable,
+            "description": entry.columns[f.name].description,
+        }
+        for f in spec.schema
+    ]
+    if args.json:
+        described = {
+            "name": spec.name,
+            "notes": entry.notes,
+            "partition": spec.partition,
+            "key": list(spec.key),
+            "schema_version": spec.version,
+            "columns": columns,
+        }
+        print(json.dumps(described, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{spec.name}")
+    print(textwrap.fill(entry.notes, 100, initial_indent="  ", subsequent_indent="  "))
+    print(
+        f"  partitioned by {spec.partition}; key {', '.join(spec.key)}; "
+        f"schema version {spec.version}"
+    )
+    width = max(len(c["name"]) for c in columns) + 2
+    kinds = max(len(c["type"]) for c in columns) + 2
+    for c in columns:
+        head = (
+            f"  {c['name']:<{width}}{c['type']:<{kinds}}{'' if c['nullable'] else 'not null':<10}"
+        )
+        print(
+            textwrap.fill(
+                c["description"], 100, initial_indent=head, subsequent_indent=" " * len(head)
+            )
+        )
     return 0
 
 
@@ -554,7 +607,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     from qun.spiders.registry import load_sources
 
-    for s in load_sources().values():
+    sources = load_sources().values()
+    if args.json:
+        fields = ("id", "outlet", "kind", "lang", "domains", "sample", "max_pages", "notes")
+        listed = [{f: getattr(s, f) for f in fields} for s in sources]
+        print(json.dumps(listed, ensure_ascii=False, indent=1))
+        return 0
+    for s in sources:
         kind = "sample" if s.sample else s.kind
         print(f"{s.id:<18} {kind:<10} {s.lang:<8} {s.outlet}")
     return 0
@@ -843,6 +902,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("action", choices=["list", "describe", "validate", "repair"])
     p.add_argument("name", nargs="?", help="dataset name (for describe)")
+    p.add_argument("--json", action="store_true", help="print JSON (list, describe, validate)")
     p.set_defaults(func=cmd_datasets)
 
     p = sub.add_parser(
@@ -893,6 +953,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the source registry",
         description="List the sources of spiders/sources.yaml.",
     )
+    p.add_argument("--json", action="store_true", help="print the sources as JSON")
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser(
@@ -935,6 +996,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in _EXTRACTING_COMMANDS:
             _check_settings()
         return int(args.func(args))
+    except BrokenPipeError:
+        # the reader went away (`qun datasets list | head`): stop quietly, as `cat` does; stdout
+        # goes to /dev/null so that the interpreter's last flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        return 141
     except (UserError, RegistryError, CrawlFailed, DatasetError, OSError) as exc:  # noqa: B014
         if args.verbose:
             raise

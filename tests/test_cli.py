@@ -6,6 +6,8 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,6 +15,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from qun import load as qun_load
+from qun.datasets import catalog
 from tests.conftest import ROOT, qun
 
 DATASETS = ("documents", "org_mentions", "concept_mentions", "concept_trends")
@@ -375,3 +378,44 @@ def test_the_readme_claims_about_errors_hold(tmp_path: Path):
     usage = qun("trends", "--no-such-option", check=False)
     assert usage.returncode == 2
     assert usage.stderr.splitlines()[-1].startswith("qun: error: ")
+
+
+def test_describe_shows_what_each_column_means():
+    out = qun("datasets", "describe", "concept_trends").stdout
+    assert "Summary rows sit beside detail rows" in out
+    assert "docs_mentioning" in out and "documents of the period/outlet/language" in out
+    assert "not null" in out
+    described = json.loads(qun("datasets", "describe", "documents", "--json").stdout)
+    flags = next(c for c in described["columns"] if c["name"] == "flags")
+    assert flags["type"] == "list<element: string>" and flags["nullable"] is True
+    assert flags["description"].startswith("quality flags")
+    assert described["partition"] == "source" and described["key"] == ["doc_id"]
+
+
+def test_listing_commands_print_json(demo_dir: Path):
+    listed = json.loads(qun("datasets", "list", "--json", "--data-dir", str(demo_dir)).stdout)
+    rows = {d["name"]: d["rows"] for d in listed}
+    assert rows["documents"] == 126 and len(rows) == len(catalog.ALL)
+    checked = json.loads(qun("datasets", "validate", "--json", "--data-dir", str(demo_dir)).stdout)
+    assert checked["valid"] is True and checked["problems"] == []
+    sources = json.loads(qun("sources", "--json").stdout)
+    assert {"id", "outlet", "kind", "lang", "domains", "sample"} <= set(sources[0])
+    assert any(s["sample"] for s in sources) and any(not s["sample"] for s in sources)
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path):
+    """`qun datasets list | head` ended in a broken-pipe error."""
+    exe = Path(sys.executable).with_name("qun")
+    lines = tmp_path / "in.jsonl"
+    text = "恒信慈善基金会与明德公益基金会合作，共同推动集体影响力。" * 4
+    lines.write_text(json.dumps({"text": text}, ensure_ascii=False) + "\n", "utf-8")
+    lines.write_text(lines.read_text("utf-8") * 3000, "utf-8")  # output well over a pipe's 64 KB
+    proc = subprocess.run(
+        f"{exe} extract --jsonl {lines} | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        executable="/bin/bash",
+    )
+    assert len(proc.stdout) == 10
+    assert proc.stderr == ""

@@ -48,6 +48,46 @@ def test_reader_filters_and_columns(demo_dir: Path):
         load("nope", demo_dir)
 
 
+def test_views_of_summary_rows_cannot_overcount(demo_dir: Path):
+    """Summing docs_mentioning over all of concept_trends counted every document four times."""
+    year = [("granularity", "==", "year")]
+    every = load("concept_trends", demo_dir, filter=year, as_="pandas")
+    detail = load("concept_trends", demo_dir, filter=year, view="detail", as_="pandas")
+    total = load("concept_trends", demo_dir, filter=year, view="total", as_="pandas")
+    assert not (detail[["outlet", "lang"]] == "*").any().any()
+    assert (total[["outlet", "lang"]] == "*").all().all()
+    assert detail["docs_mentioning"].sum() == total["docs_mentioning"].sum() > 0
+    assert every["docs_mentioning"].sum() == 4 * total["docs_mentioning"].sum()
+    for view in ("by_outlet", "by_lang"):
+        part = load("concept_trends", demo_dir, filter=year, view=view, as_="pandas")
+        assert part["docs_mentioning"].sum() == total["docs_mentioning"].sum()
+    pairs = load("partnership_trends", demo_dir, view="detail", as_="pandas")
+    assert len(pairs) and not (pairs["sector_pair"] == "*").any()
+    with pytest.raises(ValueError, match="has no view 'detail' .none: it has no summary rows"):
+        load("documents", demo_dir, view="detail")
+    with pytest.raises(ValueError, match="one of detail, by_outlet, by_lang, total"):
+        load("concept_trends", demo_dir, view="sum")
+
+
+def test_date_filters_take_iso_strings(demo_dir: Path):
+    """A string date filter raised a raw Arrow error."""
+    import datetime as dt
+
+    since = load("documents", demo_dir, filter=("published_at", ">=", "2020-01-01"))
+    assert 0 < since.num_rows < load("documents", demo_dir).num_rows
+    assert min(since.column("published_at").to_pylist()) >= dt.date(2020, 1, 1)
+    same = load("documents", demo_dir, filter=("published_at", ">=", dt.date(2020, 1, 1)))
+    assert same.num_rows == since.num_rows
+    fetched = load("documents", demo_dir, filter=("fetched_at", ">=", "2000-01-01T00:00:00"))
+    assert fetched.num_rows == load("documents", demo_dir).num_rows
+    listed = load("documents", demo_dir, filter=("published_at", "in", ["2017-11-26"]))
+    assert all(d == dt.date(2017, 11, 26) for d in listed.column("published_at").to_pylist())
+    with pytest.raises(ValueError, match="'2020/01/01' is not an ISO date"):
+        load("documents", demo_dir, filter=("published_at", ">=", "2020/01/01"))
+    with pytest.raises(ValueError, match="no column 'published'"):
+        load("documents", demo_dir, filter=("published", ">=", "2020-01-01"))
+
+
 def test_demo_datasets_validate(demo_dir: Path):
     assert validate(demo_dir) == []
     out = qun("datasets", "validate", "--data-dir", str(demo_dir))
