@@ -88,3 +88,12 @@ def site_copy(tmp_path: Path) -> Path:
     root = tmp_path / "site"
     shutil.copytree(ROOT / "spiders" / "sample_site" / "site", root)
     return root
+
+
+def duck(select: str, folder: Path) -> object:
+    """The first value of `SELECT <select> FROM` the Parquet dataset in `folder`, read by
+    DuckDB with Hive partitioning, as a user of DuckDB would."""
+    import duckdb
+
+    query = f"select {select} from read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
+    return duckdb.connect().execute(query).fetchall()[0][0]

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pyarrow.dataset as ds
 import pytest
 
 from qun.datasets import catalog
 from qun.datasets.read import load, validate
-from tests.conftest import qun
+from tests.conftest import duck, qun
 
 NAMES = [spec.name for spec in catalog.ALL]
 
@@ -24,14 +23,7 @@ def test_every_dataset_loads_four_ways(demo_dir: Path, name: str):
     assert len(load(name, demo_dir, as_="pandas")) == arrow.num_rows
     assert load(name, demo_dir, as_="polars").height == arrow.num_rows
     assert ds.dataset(demo_dir / name, partitioning="hive").count_rows() == arrow.num_rows
-    got = (
-        duckdb.connect()
-        .execute(
-            f"select count(*) from read_parquet('{demo_dir}/{name}/**/*.parquet', "
-            "hive_partitioning = true)"
-        )
-        .fetchall()[0][0]
-    )
+    got = duck("count(*)", demo_dir / name)
     assert got == arrow.num_rows
 
 

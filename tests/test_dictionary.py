@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from qun.datasets import catalog, dictionary
 from qun.datasets.read import load
+from tests.conftest import duck
 
 TEXT = dictionary.PATH.read_text("utf-8")
 
@@ -56,14 +56,7 @@ def test_partition_column_types_per_reader_are_as_documented(demo_dir: Path) -> 
 
     assert "int64 (BIGINT) in DuckDB and polars" in " ".join(TEXT.split())
     assert str(load("grantmaking_index", demo_dir).schema.field("year").type) == "int32"
-    kind = (
-        duckdb.connect()
-        .execute(
-            f"select typeof(year) from read_parquet('{demo_dir}/grantmaking_index/**/*.parquet', "
-            "hive_partitioning = true) limit 1"
-        )
-        .fetchall()[0][0]
-    )
+    kind = duck("typeof(year)", demo_dir / "grantmaking_index")
     assert kind == "BIGINT"
     frame = pd.read_parquet(demo_dir / "grantmaking_index")
     assert str(frame["year"].dtype) == "category"
