@@ -1,4 +1,5 @@
-"""Downloader middlewares, one concern each: refuse private addresses, retry with backoff
+"""Downloader middlewares, one concern each: refuse private addresses, keep redirects inside the
+source's domains, retry with backoff
 (honouring Retry-After), skip unchanged documents with conditional requests, archive every
 response to gzip WARC."""
 
@@ -6,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+
+from qun.spiders.resolver import UnsafeAddressError, refusal, unsafe_ip
 
 
 class UnsafeAddress(IgnoreRequest):
@@ -33,35 +36,37 @@ class AlreadySeen(IgnoreRequest):
     """The document was fetched before and the site gives no validators to re-check it."""
 
 
-def unsafe_ip(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return bool(
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
+class OutOfScope(IgnoreRequest):
+    """A redirect leads outside the domains of the source that asked for the page."""
 
 
 class PrivateAddressMiddleware:
-    """Outside the demo and tests, never let a page steer the crawler into the user's network."""
+    """Outside the demo and tests, never let a page steer the crawler into the user's network.
+    An address in the URL is checked here (nothing resolves it); a name is checked where the
+    connection resolves it (qun.spiders.resolver.PublicOnlyResolver), so the answer checked is
+    the one connected to. Through an HTTP proxy the proxy resolves names: they are checked here
+    as well, before the request goes out."""
 
-    def __init__(self) -> None:
+    def __init__(self, through_proxy: bool = False) -> None:
+        self.through_proxy = through_proxy
         self.cache: dict[str, str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
         if crawler.settings.getbool("QUN_ALLOW_PRIVATE"):
             raise NotConfigured("private addresses allowed (demo or tests)")
-        return cls()
+        proxied = any(
+            os.environ.get(v) for v in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY")
+        )
+        return cls(through_proxy=proxied)
 
     def _check(self, host: str) -> str | None:
         try:
             return host if unsafe_ip(host) else None
         except ValueError:
             pass  # a name, not an address literal
+        if not self.through_proxy:
+            return None  # the resolver checks it when the connection is made
         try:
             infos = socket.getaddrinfo(host, None)
         except OSError:
@@ -75,6 +80,28 @@ class PrivateAddressMiddleware:
         if self.cache[host]:
             raise UnsafeAddress(
                 f"refused: {host} resolves to non-public address {self.cache[host]}"
+            )
+
+
+class RedirectScopeMiddleware:
+    """A redirect is followed only inside the domains of the source that asked for the page:
+    a site cannot send the crawler to another site, or to an address of the user's network."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectScopeMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        redirects = request.meta.get("redirect_urls")
+        sources = getattr(spider or self.crawler.spider, "sources", None)
+        source = sources.get(request.cb_kwargs.get("source")) if sources else None
+        if redirects and source is not None and not source.allows(request.url):
+            raise OutOfScope(
+                f"refused: the redirect from {redirects[0]} to {request.url} leaves the domains "
+                f"of {source.id}"
             )
 
 
@@ -120,7 +147,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(
         self, request: Request, exception: Exception, spider: Any = None
     ) -> Request | Response | None:
-        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+        if (
+            request.meta.get("dont_retry")
+            or not isinstance(exception, self.exceptions_to_retry)
+            or isinstance(exception, UnsafeAddressError)  # refused, not failed: no retry
+            or refusal(urlsplit(request.url).hostname or "") is not None
+        ):
             return None
         retry = self._retry(request, exception)
         if retry is not None:

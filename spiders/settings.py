@@ -11,7 +11,9 @@ QUN_CONTACT = os.environ.get("QUN_CONTACT", "https://github.com/qun-project/qun"
 USER_AGENT = f"qun/0.1 (research crawler; +{QUN_CONTACT})"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True  # each wait drawn between 0.5 and 1.5 times DOWNLOAD_DELAY
+# each wait drawn between 0.5 and 1.5 times DOWNLOAD_DELAY: Scrapy >= 2.19 reads the jitter from
+# DOWNLOAD_DELAY_JITTER; older versions do the same through RANDOMIZE_DOWNLOAD_DELAY's default
+DOWNLOAD_DELAY_JITTER = 0.5
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
@@ -32,8 +34,12 @@ HTTPERROR_ALLOW_ALL = False
 RETRY_BACKOFF_BASE = 1.0  # seconds; doubled on each retry unless Retry-After says otherwise
 RETRY_BACKOFF_MAX = 120.0
 
+# the resolver every connection uses refuses answers that are not globally routable
+TWISTED_DNS_RESOLVER = "qun.spiders.resolver.PublicOnlyResolver"
+
 DOWNLOADER_MIDDLEWARES = {
     "qun.spiders.middlewares.PrivateAddressMiddleware": 50,
+    "qun.spiders.middlewares.RedirectScopeMiddleware": 51,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "qun.spiders.middlewares.BackoffRetryMiddleware": 550,
     "qun.spiders.middlewares.ConditionalRequestMiddleware": 580,

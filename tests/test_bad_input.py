@@ -160,7 +160,16 @@ def test_retry_after_parsing(value, seconds):
 
 @pytest.mark.parametrize(
     "host",
-    ["127.0.0.1", "localhost", "10.1.2.3", "169.254.169.254", "192.168.0.1", "[::1]", "0.0.0.0"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "100.100.100.200",
+        "100.64.0.1",
+        "192.168.0.1",
+        "[::1]",
+        "0.0.0.0",
+    ],
 )
 def test_private_addresses_are_refused(host):
     from scrapy import Request
@@ -168,6 +177,23 @@ def test_private_addresses_are_refused(host):
     mw = PrivateAddressMiddleware()
     with pytest.raises(UnsafeAddress, match="refused"):
         asyncio.run(mw.process_request(Request(f"http://{host}/admin")))
+
+
+def test_through_a_proxy_names_are_checked_before_the_request_goes_out():
+    """A proxy resolves names itself, so the crawler's resolver never sees them."""
+    from scrapy import Request
+
+    with pytest.raises(UnsafeAddress, match="localhost resolves to non-public address"):
+        asyncio.run(
+            PrivateAddressMiddleware(through_proxy=True).process_request(
+                Request("http://localhost/")
+            )
+        )
+    # without a proxy a name is left to the resolver of the connection (see test_ssrf)
+    assert (
+        asyncio.run(PrivateAddressMiddleware().process_request(Request("http://localhost/")))
+        is None
+    )
 
 
 def test_public_address_literals_pass():

@@ -19,8 +19,9 @@ from twisted.python.failure import Failure
 from qun.spiders.dates import parse_date
 from qun.spiders.fingerprint import normalize_url
 from qun.spiders.items import CrawlError, Page
-from qun.spiders.middlewares import AlreadySeen, NotModified, UnsafeAddress
+from qun.spiders.middlewares import AlreadySeen, NotModified, OutOfScope, UnsafeAddress
 from qun.spiders.registry import REGISTRY, Source, load_sources, select
+from qun.spiders.resolver import UnsafeAddressError, refusal
 
 
 def _now() -> str:
@@ -229,8 +230,11 @@ class SourceSpider(scrapy.Spider):
         status = None
         if failure.check(NotModified, AlreadySeen):
             return  # unchanged since the last crawl: nothing to record
-        if failure.check(UnsafeAddress):
+        refused = refusal(urlsplit(request.url).hostname or "")
+        if failure.check(UnsafeAddress, OutOfScope, UnsafeAddressError):
             stage, reason = "safety", str(failure.value)
+        elif refused is not None:  # the resolver refused the name the connection asked for
+            stage, reason = "safety", refused
         elif failure.check(HttpError):
             status = failure.value.response.status
             stage, reason = "fetch", f"HTTP {status}"
