@@ -187,7 +187,10 @@ def extract_line(line: str, options: Any = None) -> dict[str, Any]:
     if not isinstance(record, dict):
         return {"id": None, "error": "not a JSON object"}
     rid = record.get("id")
-    rid = rid if isinstance(rid, str) or rid is None else str(rid)
+    # the output's id is a string: any other JSON value comes back as its JSON text (7 -> "7",
+    # true -> "true", [1, 2] -> "[1,2]"), never as Python's rendering of it
+    if not (isinstance(rid, str) or rid is None):
+        rid = json.dumps(rid, ensure_ascii=False, separators=(",", ":"))
     text = record.get("text")
     if not isinstance(text, str):
         return {"id": rid, "error": "missing 'text' (a string)"}

@@ -340,15 +340,20 @@ def test_crawling_real_sites_without_a_contact_warns_once(tmp_path: Path):
 
 
 def test_politeness_delay_is_randomized_by_scrapy() -> None:
-    """DOWNLOAD_DELAY_JITTER is no Scrapy setting (it did nothing); Scrapy's own is used."""
+    """The delay varies by +-50%, through the setting this Scrapy reads, with no deprecated one."""
+    import scrapy
     from scrapy.settings import Settings
 
     from qun.spiders import settings as module
 
     settings = Settings()
     settings.setmodule(module)
-    assert settings.getbool("RANDOMIZE_DOWNLOAD_DELAY") and settings.getfloat("DOWNLOAD_DELAY") > 0
-    assert not hasattr(module, "DOWNLOAD_DELAY_JITTER")
+    assert settings.getfloat("DOWNLOAD_DELAY") > 0
+    assert not hasattr(module, "RANDOMIZE_DOWNLOAD_DELAY")  # deprecated since Scrapy 2.19
+    if "DOWNLOAD_DELAY_JITTER" in Settings().attributes:  # Scrapy >= 2.19
+        assert settings.getfloat("DOWNLOAD_DELAY_JITTER") == 0.5
+    else:  # older Scrapy: its RANDOMIZE_DOWNLOAD_DELAY default gives the same range
+        assert settings.getbool("RANDOMIZE_DOWNLOAD_DELAY"), scrapy.__version__
 
 
 def test_an_invalid_time_budget_is_refused_up_front(tmp_path: Path):
@@ -419,3 +424,12 @@ def test_a_reader_that_goes_away_is_no_error(tmp_path: Path):
     )
     assert len(proc.stdout) == 10
     assert proc.stderr == ""
+
+
+def test_a_non_string_id_comes_back_as_its_json_text():
+    """`{"id": true}` came back as Python's "True", a list as its repr."""
+    from qun.flows.cli import extract_line
+
+    ids = [7, True, None, [1, "二"], {"k": 1.5}, "x"]
+    got = [extract_line(json.dumps({"id": i, "text": "a"}))["id"] for i in ids]
+    assert got == ["7", "true", None, '[1,"二"]', '{"k":1.5}', "x"]
