@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from qun.datasets import diffusion, documents, emerging, mentions, network, runs, store, trends
+from qun.datasets import (
+    diffusion,
+    documents,
+    emerging,
+    events,
+    mentions,
+    network,
+    runs,
+    store,
+    trends,
+)
 from qun.datasets.store import DatasetSpec
 
 ALL: tuple[DatasetSpec, ...] = (
@@ -22,6 +32,7 @@ ALL: tuple[DatasetSpec, ...] = (
     trends.SPEC,
     trends.PARTNERSHIP_SPEC,
     trends.FUNDING_FLOW_SPEC,
+    events.SPEC,
     trends.GRANT_INDEX_SPEC,
     diffusion.DIFFUSION_SPEC,
     diffusion.ADOPTERS_SPEC,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pyarrow as pa
 
 from qun.datasets.store import DatasetSpec, list_of
@@ -146,6 +149,8 @@ ORGANIZATIONS_SCHEMA = pa.schema(
         pa.field("documents", pa.int64()),
         pa.field("first_seen", pa.date32()),
         pa.field("last_seen", pa.date32()),
+        pa.field("group_id", pa.string()),
+        pa.field("group_name", pa.string()),
     ]
 )
 ORGANIZATIONS_SPEC = DatasetSpec(
@@ -157,8 +162,14 @@ ORGANIZATIONS_SPEC = DatasetSpec(
 )
 
 
-def organizations(org_mentions: pa.Table, gazetteer_rows: list[dict]) -> pa.Table:
-    """One row per organization mentioned (and every gazetteer organization), with counts."""
+def organizations(
+    org_mentions: pa.Table,
+    gazetteer_rows: list[dict],
+    name_groups: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None,
+) -> pa.Table:
+    """One row per organization mentioned (and every gazetteer organization), with counts;
+    `name_groups` (rows -> {org_id: group org_id}, qun.models.variants.name_groups) puts the
+    name variants of one organization in one group (`group_id`, `group_name`)."""
     import pandas as pd
 
     m = org_mentions.select(
@@ -194,6 +205,10 @@ def organizations(org_mentions: pa.Table, gazetteer_rows: list[dict]) -> pa.Tabl
     table["sector"] = table["sector"].fillna("unknown")
     table = table.astype({"first_seen": "object", "last_seen": "object"})
     table = table.where(table.notna(), None)
+    groups = name_groups(table.to_dict("records")) if name_groups else {}
+    table["group_id"] = [groups.get(i, i) for i in table["org_id"]]
+    names = dict(zip(table["org_id"], table["canonical"], strict=True))
+    table["group_name"] = [names.get(g) or g for g in table["group_id"]]
     return pa.Table.from_pandas(
         table[ORGANIZATIONS_SCHEMA.names], schema=ORGANIZATIONS_SCHEMA, preserve_index=False
     )

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from qun.datasets import charts, diffusion, documents, mentions, network, store, trends
+from qun.datasets import charts, diffusion, documents, events, mentions, network, store, trends
 from qun.datasets.intervals import (
     CHANGE_RULE,
     clear_change,
@@ -31,6 +31,7 @@ from qun.datasets.intervals import (
     share_with_interval,
     wilson,
 )
+from qun.datasets.publish import Publication
 from qun.datasets.tables import export_tables, for_page, missing, neutralise
 
 __all__ = ["export_tables", "findings", "neutralise", "provenance", "web_link", "write_report"]
@@ -186,6 +187,10 @@ def _read(data_dir: Path) -> dict[str, pd.DataFrame]:
             mentions.ORG_SPEC, data_dir, columns=["doc_id", "org_id", "canonical", "type"]
         ).to_pandas(),
         "fund": store.read(mentions.FUNDING_SPEC, data_dir).to_pandas(),
+        "events": store.read(events.SPEC, data_dir).to_pandas(),
+        "groups": store.read(
+            mentions.ORGANIZATIONS_SPEC, data_dir, columns=["org_id", "group_id", "group_name"]
+        ).to_pandas(),
         "ptrend": store.read(trends.PARTNERSHIP_SPEC, data_dir).to_pandas(),
         "grant": store.read(trends.GRANT_INDEX_SPEC, data_dir).to_pandas(),
         "spread": store.read(diffusion.DIFFUSION_SPEC, data_dir).to_pandas(),
@@ -318,103 +323,106 @@ def write_report(
         _attention(trend, labels),
         _adoption(d["spread"], labels, facts),
         _partnerships(d["ptrend"], facts),
-        _funders(d["fund"], d["grant"], facts),
+        _funders(d["events"], d["grant"], facts),
         _backbone(d["backbone"], facts),
         _recent(docs, cm, d["fund"]),
-        _organizations(om),
+        _organizations(om, d["groups"]),
         _per_outlet(docs),
     ]
     drawn = [s.chart for s in sections if s.chart is not None]
-    chart_dir = out.parent / "charts"
-    chart_dir.mkdir(exist_ok=True)
-    for old in chart_dir.glob("*.png"):
-        old.unlink()
-    for chart in drawn:
-        (chart_dir / f"{chart.name}.png").write_bytes(chart.png)
-    font = charts.cjk_font()
-    font_file = charts.cjk_font_file()
-    font_note = (
-        f"Charts drawn with matplotlib in the font {font} ({font_file.name}"
-        + (
-            ", shipped with qun under the SIL Open Font License 1.1)"
-            if font_file == charts.SHIPPED_FONT
-            else ")"
+    # every file is written under a temporary name and moved into place with the others only
+    # when all are written (qun.datasets.publish): a kill or a full disk leaves the last report
+    pub = Publication(out.parent)
+    try:
+        for chart in drawn:
+            pub.write_bytes(Path("charts") / f"{chart.name}.png", chart.png)
+        font = charts.cjk_font()
+        font_file = charts.cjk_font_file()
+        font_note = (
+            f"Charts drawn with matplotlib in the font {font} ({font_file.name}"
+            + (
+                ", shipped with qun under the SIL Open Font License 1.1)"
+                if font_file == charts.SHIPPED_FONT
+                else ")"
+            )
+            if font and font_file
+            else "No Chinese font was found when the charts were drawn: Chinese chart labels may "
+            "show as empty boxes (install fonts-noto-cjk or fonts-wqy-zenhei)"
         )
-        if font and font_file
-        else "No Chinese font was found when the charts were drawn: Chinese chart labels may "
-        "show as empty boxes (install fonts-noto-cjk or fonts-wqy-zenhei)"
-    )
-    prov = provenance(
-        docs, sample_sources, version or _installed_version(), generated or datetime.now(UTC)
-    )
-    # files this --skip-damaged run left out (its figures miss their rows: the report says so)
-    prov["damaged_files_left_out"] = sorted(str(p) for p in store.skipped)
-    body = [
-        "<h1>qun — collective impact in Chinese philanthropy discourse / 集合影响力话语趋势</h1>",
-        _provenance_html(prov),
-        "<p class='meta'>Each share is given with its counts (k of n: documents of the year, "
-        "or mentions, as the table says) and its 95% Wilson score interval (bands and error "
-        f"bars on the charts); {E(CHANGE_RULE)}; otherwise the findings say there is no clear "
-        "change.</p>",
-        "<h2>Findings / 主要发现</h2><ul class='findings'>"
-        + "".join(f"<li>{E(f)}</li>" for f in facts)
-        + "</ul>",
-        *(s.html() for s in sections),
-        f"<p class='meta'>{E(font_note)}; PNG copies in <a href='charts/'>charts/</a>. "
-        "Tables as CSV and XLSX: <a href='tables/'>tables/</a>, "
-        "<a href='qun-tables.xlsx'>qun-tables.xlsx</a>.</p>",
-    ]
-    meta = {
-        "generator": "qun",
-        "qun-version": prov["qun_version"],
-        "qun-generated": prov["generated_at"],
-        "qun-sample-data": prov["sample_data"],
-        "qun-chart-font": font or "none",
-    }
-    page = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>qun trend report</title>
-{"".join(f'<meta name="{k}" content="{E(v)}">' for k, v in meta.items())}
-<style>
-body {{ font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 980px; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
-td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
-th {{ background: #f3f3f3; }} .meta {{ color: #666; }}
-.sample-data {{ background: #fff3cd; border: 1px solid #e0c36c; padding: .5em .8em; }}
-figure.chart {{ margin: 1em 0; }} figure.chart svg {{ max-width: 100%; height: auto; }}
-figcaption {{ color: #666; font-size: 13px; }}
-blockquote {{ margin: .3em 0 .8em 1.5em; color: #555; font-size: 14px; }}
-</style></head><body>
-{"".join(body)}
-</body></html>
-"""
-    tables = {
-        "concept_share_by_year": sections[0].tables[0],
-        "concept_adopters": sections[1].tables[0],
-        "partnerships_by_year": sections[2].tables[0],
-        "top_funders": sections[3].tables[0],
-        "grantmaking_index": sections[3].tables[1],
-        "backbone_candidates": sections[4].tables[0],
-        "organizations": sections[6].tables[0],
-        "documents_per_outlet": sections[7].tables[0],
-        "latest_documents": sections[5].tables[0],
-    }
-    export_tables(out.parent, tables)
-    (out.parent / "report.json").write_text(
-        json.dumps(
-            {
-                "chart_font": font,
-                "provenance": prov,
-                "charts": [f"charts/{c.name}.png" for c in drawn],
-                "tables": [n for n, t in tables.items() if not t.empty],
-            },
-            ensure_ascii=False,
-            indent=1,
-        ),
-        "utf-8",
-    )
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(page, "utf-8")
-    tmp.replace(out)
+        prov = provenance(
+            docs, sample_sources, version or _installed_version(), generated or datetime.now(UTC)
+        )
+        # files this --skip-damaged run left out (its figures miss their rows: the report says so)
+        prov["damaged_files_left_out"] = sorted(str(p) for p in store.skipped)
+        body = [
+            "<h1>qun — collective impact in Chinese philanthropy discourse / 集合影响力话语趋势</h1>",
+            _provenance_html(prov),
+            "<p class='meta'>Each share is given with its counts (k of n: documents of the year, "
+            "or mentions, as the table says) and its 95% Wilson score interval (bands and error "
+            f"bars on the charts); {E(CHANGE_RULE)}; otherwise the findings say there is no clear "
+            "change.</p>",
+            "<h2>Findings / 主要发现</h2><ul class='findings'>"
+            + "".join(f"<li>{E(f)}</li>" for f in facts)
+            + "</ul>",
+            *(s.html() for s in sections),
+            f"<p class='meta'>{E(font_note)}; PNG copies in <a href='charts/'>charts/</a>. "
+            "Tables as CSV and XLSX: <a href='tables/'>tables/</a>, "
+            "<a href='qun-tables.xlsx'>qun-tables.xlsx</a>.</p>",
+        ]
+        meta = {
+            "generator": "qun",
+            "qun-version": prov["qun_version"],
+            "qun-generated": prov["generated_at"],
+            "qun-sample-data": prov["sample_data"],
+            "qun-chart-font": font or "none",
+        }
+        page = f"""<!DOCTYPE html>
+    <html lang="zh-CN"><head><meta charset="utf-8"><title>qun trend report</title>
+    {"".join(f'<meta name="{k}" content="{E(v)}">' for k, v in meta.items())}
+    <style>
+    body {{ font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 980px; color: #222; }}
+    table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
+    td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
+    th {{ background: #f3f3f3; }} .meta {{ color: #666; }}
+    .sample-data {{ background: #fff3cd; border: 1px solid #e0c36c; padding: .5em .8em; }}
+    figure.chart {{ margin: 1em 0; }} figure.chart svg {{ max-width: 100%; height: auto; }}
+    figcaption {{ color: #666; font-size: 13px; }}
+    blockquote {{ margin: .3em 0 .8em 1.5em; color: #555; font-size: 14px; }}
+    </style></head><body>
+    {"".join(body)}
+    </body></html>
+    """
+        tables = {
+            "concept_share_by_year": sections[0].tables[0],
+            "concept_adopters": sections[1].tables[0],
+            "partnerships_by_year": sections[2].tables[0],
+            "top_funders": sections[3].tables[0],
+            "grantmaking_index": sections[3].tables[1],
+            "backbone_candidates": sections[4].tables[0],
+            "organizations": sections[6].tables[0],
+            "documents_per_outlet": sections[7].tables[0],
+            "latest_documents": sections[5].tables[0],
+        }
+        export_tables(out.parent, tables, pub)
+        pub.write_text(
+            "report.json",
+            json.dumps(
+                {
+                    "chart_font": font,
+                    "provenance": prov,
+                    "charts": [f"charts/{c.name}.png" for c in drawn],
+                    "tables": [n for n, t in tables.items() if not t.empty],
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+        )
+        pub.write_text(out.name, page)
+        stale = [*(out.parent / "charts").glob("*.png"), *(out.parent / "tables").glob("*.csv")]
+        pub.commit(last=[out.name], stale=stale)
+    except BaseException:
+        pub.abort()  # the last report stays as it was
+        raise
     return out
 
 
@@ -578,26 +586,32 @@ def _partnerships(ptrend: pd.DataFrame, facts: list[str]) -> _Section:
     return section
 
 
-def _funders(fund: pd.DataFrame, grant: pd.DataFrame, facts: list[str]) -> _Section:
+def _funders(gifts: pd.DataFrame, grant: pd.DataFrame, facts: list[str]) -> _Section:
+    """Funders ranked by the funding events they made (a gift reported by several articles
+    counts once; name variants folded), beside the grant-making index."""
     section = _Section(
         "Top funders and the grant-making index / 主要资助方与资助型指数 (amounts in CNY at fixed rates)",
         empty="No funding mentions yet.",
     )
     funders = pd.DataFrame()
-    if not fund.empty:
-        named = fund.dropna(subset=["funder"])
+    if not gifts.empty:
         funders = (
-            named.groupby(["funder", "funder_type"])
-            .agg(mentions=("doc_id", "count"), amount=("amount_cny", "sum"))
+            gifts.groupby(["funder", "funder_type"], dropna=False)
+            .agg(
+                events=("event_id", "count"),
+                mentions=("mentions", "sum"),
+                amount=("amount_cny", "sum"),
+            )
             .reset_index()
-            .sort_values(["amount", "mentions"], ascending=False)
+            .sort_values(["amount", "events"], ascending=False)
             .head(15)
         )
     index = grant.sort_values("year") if not grant.empty else pd.DataFrame()
     if not funders.empty or not index.empty:
         section.chart = charts.render(
             "funders",
-            "Top funders by amount named, and the share of foundation mentions in a funder role "
+            "Top funders by amount given (each gift once, however often reported), and the "
+            "share of foundation mentions in a funder role "
             "/ 主要资助方与资助型指数",
             charts.funders(
                 funders if not funders.empty else pd.DataFrame(columns=["funder", "amount"]), index
@@ -700,20 +714,29 @@ def _recent(docs: pd.DataFrame, cm: pd.DataFrame, fund: pd.DataFrame) -> _Sectio
     return section
 
 
-def _organizations(om: pd.DataFrame) -> _Section:
+def _organizations(om: pd.DataFrame, groups: pd.DataFrame) -> _Section:
+    """Organizations by the documents that name them, the name variants of one organization
+    (恒信基金会, Hengxin Charitable Foundation) counted under one name, with the names seen."""
     section = _Section(
         "Organizations most often named / 最常提及的机构", empty="No organizations yet."
     )
-    section.tables = [
-        om.groupby(["canonical", "type"])["doc_id"]
-        .nunique()
-        .rename("documents")
+    if om.empty:
+        section.tables = [pd.DataFrame()]
+        return section
+    named = om.merge(groups, on="org_id", how="left")
+    named["organization"] = named["group_name"].fillna(named["canonical"])
+    table = (
+        named.groupby("organization")
+        .agg(
+            type=("type", lambda t: t.mode().iloc[0]),
+            documents=("doc_id", "nunique"),
+            names_seen=("canonical", lambda c: " / ".join(sorted(set(c)))),
+        )
         .reset_index()
-        .sort_values("documents", ascending=False)
+        .sort_values(["documents", "organization"], ascending=[False, True])
         .head(20)
-        if not om.empty
-        else pd.DataFrame()
-    ]
+    )
+    section.tables = [table]
     return section
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from qun.datasets.intervals import interval_text, share_text
+from qun.datasets.publish import Publication
 
 # Column conventions of the report's tables (HTML, CSV and XLSX): a share is a fraction whose
 # name ends in `share` (its 95% interval in `<share>_low` and `<share>_high`, its counts in the
@@ -153,18 +154,22 @@ def _xlsx_value(v: object) -> object:
     return v
 
 
-def export_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+def export_tables(
+    folder: Path, tables: dict[str, pd.DataFrame], pub: Publication | None = None
+) -> None:
     """The report's tables as CSV files and one XLSX workbook: numbers stored as numbers (shares
     as fractions in a percent format, amounts with a thousands separator), one type per column,
-    a frozen header row, and text cells and headers that cannot run as formulas."""
+    a frozen header row, and text cells and headers that cannot run as formulas. Written as part
+    of `pub` (published with the rest of the report), else published on their own."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    (folder / "tables").mkdir(parents=True, exist_ok=True)
+    alone = pub is None
+    pub = pub or Publication(folder)
     safe = {name: _typed(df) for name, df in tables.items() if not df.empty}
     for name, df in safe.items():
-        df.to_csv(folder / "tables" / f"{name}.csv", index=False, encoding="utf-8-sig")
+        df.to_csv(pub.path(Path("tables") / f"{name}.csv"), index=False, encoding="utf-8-sig")
     if not safe:  # a workbook needs one sheet
         safe = {"tables": pd.DataFrame({"note": ["no data yet: run a crawl first"]})}
     book = Workbook()
@@ -186,6 +191,6 @@ def export_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
                 if cell.value is not None:
                     cell.number_format = fmt
         sheet.freeze_panes = "A2"
-    tmp = folder / "qun-tables.xlsx.tmp"
-    book.save(tmp)
-    tmp.replace(folder / "qun-tables.xlsx")
+    book.save(pub.path("qun-tables.xlsx"))
+    if alone:
+        pub.commit()

@@ -24,6 +24,7 @@ from qun.datasets import catalog, derive, documents, extraction, ingest, lock, r
 from qun.flows import progress
 from qun.flows.cluster import dask_client, ordered_map
 from qun.flows.steps import entry, logger, publishing, step
+from qun.models import variants
 from qun.models.concepts import load_lexicon
 from qun.models.extract import EXTRACTOR_VERSION, document_rows
 from qun.models.gazetteer import canonical_table
@@ -221,6 +222,7 @@ def trends_task(data_dir: Path) -> dict[str, int]:
         version=__version__,
         lexicon=[concepts, forms],
         canonical=canonical,
+        variants=variants.RULES.read_text("utf-8"),
     )
     outputs = state.fingerprint(data_dir, TREND_OUTPUTS)
     if not store.skip_damaged():  # a run that skips damaged files is never the one to reuse
@@ -229,7 +231,7 @@ def trends_task(data_dir: Path) -> dict[str, int]:
             progress.step("trend tables are up to date")
             return {**done, "unchanged": True}
     progress.step("computing trend tables")
-    counts = derive.derive_all(data_dir, concepts, forms, canonical)
+    counts = derive.derive_all(data_dir, concepts, forms, canonical, variants.name_groups)
     if not store.skip_damaged():
         state.record(data_dir, "trends", inputs, state.fingerprint(data_dir, TREND_OUTPUTS), counts)
     return counts

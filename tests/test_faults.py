@@ -222,3 +222,87 @@ def test_a_refused_write_fails_the_run_in_one_line_and_keeps_the_datasets(
     assert not temp_files(data)
     assert validate(data) == []
     assert snapshot(data) == rows
+
+
+# ---- the report: all its files published together ----------------------------------------------
+def report_files(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_whole(folder: Path) -> None:
+    """Every file of the report is complete: charts are PNGs, tables parse, the workbook
+    opens, the page ends, and no temporary file is left."""
+    import csv
+
+    import openpyxl
+
+    assert (folder / "index.html").read_text("utf-8").rstrip().endswith("</html>")
+    charts = list((folder / "charts").glob("*.png"))
+    assert charts and all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in charts)
+    for table in (folder / "tables").glob("*.csv"):
+        with table.open(encoding="utf-8-sig") as fh:
+            assert len(next(csv.reader(fh))) >= 1, table
+    openpyxl.load_workbook(folder / "qun-tables.xlsx")
+    json.loads((folder / "report.json").read_text("utf-8"))
+
+
+def test_a_report_that_cannot_be_written_leaves_the_last_one_whole(demo_dir: Path, tmp_path: Path):
+    """A full disk while writing the report left a 0-byte chart, a cut CSV or index.html.tmp."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("archive"))
+    before = report_files(data / "report")
+    assert before and "qun-tables.xlsx" in before
+    # the page (its charts inline) is larger than this; charts and tables are written before it
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LIMITED,
+            str(200 * 1024),
+            str(QUN),
+            "report",
+            "--data-dir",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "File too large" in proc.stderr.strip().splitlines()[-1]
+    assert report_files(data / "report") == before
+    assert_whole(data / "report")
+
+
+def test_sigkill_during_the_report_leaves_a_whole_report(demo_dir: Path, tmp_path: Path):
+    """kill -9 during `qun report` left a 0-byte PNG (the other charts deleted), a 0-byte CSV,
+    or a workbook that does not open."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("archive"))
+    rng = random.Random(5)
+    report = ["report", "--data-dir", str(data)]
+    folder = data / "report"
+
+    def staging(since: float) -> bool:
+        """This run is writing the report's files (a kill's leftovers are older)."""
+        for tmp in folder.rglob(".qun-*.tmp"):
+            try:
+                if tmp.stat().st_mtime >= since:
+                    return True
+            except FileNotFoundError:  # moved into place meanwhile
+                return True
+        return False
+
+    killed = 0
+    for _ in range(20):
+        if killed == 4:
+            break
+        killed += kill_when(report, staging, rng, 0.15)
+        assert_whole(folder)
+    assert killed == 4, killed
+    qun(*report, "-q")
+    assert_whole(folder)
+    assert not [p for p in folder.rglob(".qun-*")]  # the next report removes what a kill left

@@ -57,3 +57,20 @@ def test_a_command_on_a_folder_in_use_fails_at_once_in_one_line(tmp_path: Path):
     assert line.startswith(f"qun: error: {tmp_path} is in use by qun run (pid {os.getpid()}, ")
     assert line.endswith(" UTC): wait for it to end")
     assert qun("trends", "--data-dir", str(tmp_path), check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("holder", "args"),
+    [
+        ("extract", ["trends"]),  # trends during extract read mentions half rewritten
+        ("extract", ["extract", "--documents"]),
+        ("trends", ["report"]),
+        ("crawl", ["reextract"]),
+    ],
+)
+def test_every_writing_command_waits_for_no_one_else(tmp_path: Path, holder: str, args):
+    (tmp_path / "documents").mkdir()
+    with hold(tmp_path, holder):
+        proc = qun(*args, "--data-dir", str(tmp_path), check=False)
+    assert proc.returncode == 1
+    assert f"is in use by qun {holder} (pid {os.getpid()}, " in proc.stderr

@@ -26,7 +26,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 import qun as qun_package
-from qun.datasets import charts, diffusion, documents, mentions, store, trends
+from qun.datasets import charts, diffusion, documents, events, mentions, store, trends
 from qun.datasets.intervals import wilson
 from qun.datasets.report import export_tables, neutralise, write_report
 from qun.spiders.registry import load_sources
@@ -223,6 +223,7 @@ def small_data_dir(data: Path, source: str = "sample-observer") -> Path:
                 "doc_id": doc_id,
                 "source": source,
                 "published_at": dt.date(2025, 3, 1),
+                "funder_id": "nandu",
                 "funder": "南都公益基金会",
                 "funder_type": "foundation",
                 "amount_start": 0,
@@ -235,6 +236,7 @@ def small_data_dir(data: Path, source: str = "sample-observer") -> Path:
             for doc_id, amount in [("d8", 3_000_000.0), ("d9", 1_250_000.0)]
         ],
     )
+    _funding_events(data)
     years = list(range(2015, 2025))
     cumulative = [
         round(float(v))
@@ -261,6 +263,14 @@ def small_data_dir(data: Path, source: str = "sample-observer") -> Path:
         ],
     )
     return data
+
+
+def _funding_events(data: Path) -> None:
+    """The funding events of the stored funding mentions, as `qun trends` derives them."""
+    found = events.funding_events(
+        store.read(documents.SPEC, data), store.read(mentions.FUNDING_SPEC, data), {}, {}
+    )
+    store.write(events.SPEC, data, found, replace_all=True)
 
 
 LABELS = {"collective_impact": ("集合影响力", "collective impact")}
@@ -547,6 +557,7 @@ def test_qun_report_warns_in_one_line_of_characters_no_font_has(tmp_path: Path):
         funding.schema.get_field_index("funder"), "funder", pa.array(funders, pa.string())
     )
     store.write(mentions.FUNDING_SPEC, data, funding, replace_all=True)
+    _funding_events(data)
     proc = qun("report", "--data-dir", str(data))
     lines = [line for line in proc.stderr.splitlines() if "𠀀" in line]
     assert len(lines) == 1 and "𠀁" in lines[0] and "warning" in lines[0], proc.stderr
