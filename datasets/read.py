@@ -142,6 +142,14 @@ def validate(data_dir: Path | str) -> list[str]:
     dataset's, duplicate keys, and temporary files left by an interrupted write. Every dataset
     is checked; only the keys of a dataset whose own files have problems are left unchecked."""
     problems: list[str] = []
+    marker = store.switching_marker(data_dir)
+    if marker.exists():
+        names = ", ".join(marker.read_text("utf-8").split())
+        problems.append(
+            f"{names}: an interrupted write stopped while moving these into place, so some may be "
+            "from the last computation and some from the one before: `qun trends` makes them "
+            "consistent"
+        )
     for spec in catalog.ALL:
         root = spec.path(data_dir)
         if not root.exists():

@@ -173,9 +173,14 @@ def write_together(
     only, one dataset after another), so a failure while writing, a full disk say, leaves every
     one of them as it was rather than some new and some old."""
     staged: dict[str, dict[str, Path]] = {}
+    marker = switching_marker(data_dir)
     try:
         for spec, table in tables:
             staged[spec.name] = _stage(spec, data_dir, table)
+        # while the renames run, a marker names the datasets: a writer stopped among them leaves
+        # some new and some old, which `qun datasets validate` then reports
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("\n".join(spec.name for spec, _ in tables) + "\n", "utf-8")
         results = {}
         for spec, table in tables:
             root, files = spec.path(data_dir), staged.pop(spec.name)
@@ -185,11 +190,17 @@ def write_together(
                 _discard(files)
                 raise DatasetError(f"{spec.name}: cannot write {root}: {_message(exc)}") from exc
             results[spec.name] = WriteResult(root, table.num_rows, len(files))
+        marker.unlink()
     except BaseException:
         for files in staged.values():
             _discard(files)
         raise
     return results
+
+
+def switching_marker(data_dir: Path | str) -> Path:
+    """The file that is present while write_together moves datasets into place."""
+    return Path(data_dir) / ".qun-state" / "switching"
 
 
 class StreamWriter:

@@ -10,6 +10,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from qun.datasets import catalog, store
 from qun.datasets.store import DatasetError, DatasetSpec, read, write
 
 SPEC = DatasetSpec(
@@ -109,4 +110,38 @@ def test_datasets_written_together_are_all_new_or_all_as_they_were(tmp_path: Pat
 
     results = write_together(tmp_path, [(SPEC, new), (other, new)], replace_all=True)
     assert [r.rows for r in results.values()] == [1, 1]
+    assert not store.switching_marker(tmp_path).exists()
     assert read(SPEC, tmp_path)["id"].to_pylist() == read(other, tmp_path)["id"].to_pylist()
+
+
+def test_a_writer_stopped_while_switching_tables_is_reported(tmp_path: Path, monkeypatch):
+    """Stopped between the renames of two tables (a kill there leaves one new, one old):
+    validate says so and names the way back; the next complete write clears it."""
+    from qun.datasets import read as reader
+    from qun.datasets.store import write_together
+
+    other = DatasetSpec("others", SPEC.schema, "part", ("id",))
+    monkeypatch.setattr(catalog, "ALL", (SPEC, other))
+    new = table([{"id": "new", "part": "x", "n": 2}])
+    real_commit = store._commit
+    done: list[str] = []
+
+    def stop_after_first(spec, root, files, replace_all):  # the kill, after one rename
+        if done:
+            raise KeyboardInterrupt
+        done.append(spec.name)
+        real_commit(spec, root, files, replace_all)
+
+    monkeypatch.setattr(store, "_commit", stop_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        write_together(tmp_path, [(SPEC, new), (other, new)], replace_all=True)
+    first, *rest = reader.validate(tmp_path)
+    assert first == (
+        f"{SPEC.name}, others: an interrupted write stopped while moving these into place, so "
+        "some may be from the last computation and some from the one before: `qun trends` makes "
+        "them consistent"
+    )
+    assert all("is left over from an interrupted write" in p for p in rest)  # as a kill leaves
+    monkeypatch.setattr(store, "_commit", real_commit)
+    write_together(tmp_path, [(SPEC, new), (other, new)], replace_all=True)
+    assert reader.validate(tmp_path) == []
