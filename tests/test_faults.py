@@ -306,3 +306,38 @@ def test_sigkill_during_the_report_leaves_a_whole_report(demo_dir: Path, tmp_pat
     qun(*report, "-q")
     assert_whole(folder)
     assert not [p for p in folder.rglob(".qun-*")]  # the next report removes what a kill left
+
+
+def _prefect_servers() -> set[int]:
+    """Pids of running Prefect API servers (uvicorn serving prefect.server)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and b"uvicorn" in cmdline and b"prefect.server" in cmdline:
+            found.add(int(proc.name))
+    return found
+
+
+def test_a_killed_command_leaves_no_server_behind(demo_dir: Path, tmp_path: Path):
+    """kill -9 of `qun trends` left Prefect's temporary API server (uvicorn, ~210 MB) running
+    for minutes: a terminal command now starts none."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("archive", "report"))
+    before = _prefect_servers()
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    proc = subprocess.Popen(
+        [str(QUN), "trends", "--data-dir", str(data), "-q"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started = time.time()
+    while proc.poll() is None and not written_since(data, TRENDS, started):
+        time.sleep(0.01)
+    assert _prefect_servers() - before == set()  # none while it runs
+    proc.kill()  # the command alone, as a scheduler's timeout would
+    proc.wait()
+    assert _prefect_servers() - before == set()
