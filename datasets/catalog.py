@@ -15,6 +15,7 @@ from qun.datasets import (
     network,
     runs,
     store,
+    template,
     trends,
 )
 from qun.datasets.store import DatasetSpec
@@ -22,6 +23,7 @@ from qun.datasets.store import DatasetSpec
 ALL: tuple[DatasetSpec, ...] = (
     documents.SPEC,
     documents.ERRORS_SPEC,
+    template.SPEC,
     runs.SPEC,
     mentions.ORG_SPEC,
     mentions.CONCEPT_SPEC,

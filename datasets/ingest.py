@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from qun.datasets import documents, runs, store
+from qun.datasets import documents, runs, store, template
 from qun.datasets.reprints import DocPrint, link_duplicates
 
 
@@ -71,8 +71,11 @@ def run_row(run_id: str, sources: str, stats: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def ingest(data_dir: Path | str, out_dirs: list[Path]) -> dict[str, int]:
-    """Merge spider output folders into `documents` (by doc_id), link reprints, and record
+def ingest(
+    data_dir: Path | str, out_dirs: list[Path], cleaner: template.Cleaner | None = None
+) -> dict[str, int]:
+    """Merge spider output folders into `documents` (by doc_id), remove each source's template
+    from their text (with `cleaner`, see qun.datasets.template), link reprints, and record
     `crawl_errors` and `crawl_runs`; counts of the result."""
     new_docs: list[dict[str, Any]] = []
     new_errors: list[dict[str, Any]] = []
@@ -101,6 +104,12 @@ def ingest(data_dir: Path | str, out_dirs: list[Path]) -> dict[str, int]:
         ):
             changed += 1
             merged[row["doc_id"]] = row
+    cleaned: set[str] = set()
+    learnt = store.read(template.SPEC, data_dir).to_pylist() if cleaner else []
+    lines = learnt
+    if cleaner is not None:
+        cleaned, lines = template.apply(merged, learnt, cleaner)
+    same = (lambda t: t) if cleaner is None else cleaner.comparable
     prints = [
         DocPrint(
             r["doc_id"],
@@ -108,7 +117,7 @@ def ingest(data_dir: Path | str, out_dirs: list[Path]) -> dict[str, int]:
             r["content_hash"],
             r["simhash"],
             r["title"] or "",
-            r["text_simplified"],
+            same(r["text_simplified"] or ""),
         )
         for r in merged.values()
     ]
@@ -118,9 +127,19 @@ def ingest(data_dir: Path | str, out_dirs: list[Path]) -> dict[str, int]:
         if row.get("duplicate_of") != links.get(doc_id):
             relinked += 1
             row["duplicate_of"] = links.get(doc_id)
-    if changed or relinked or not store.part_files(documents.SPEC, data_dir):
+    learnt_now = len(lines) > len(learnt)
+    if (
+        changed
+        or relinked
+        or cleaned
+        or learnt_now
+        or not store.part_files(documents.SPEC, data_dir)
+    ):
         table = pa.Table.from_pylist(list(merged.values()), schema=documents.SCHEMA)
-        stored = store.write(documents.SPEC, data_dir, table, replace_all=True).rows
+        tables = [(documents.SPEC, table)]
+        if learnt_now:  # the template and the documents cleaned with it, together
+            tables.append((template.SPEC, pa.Table.from_pylist(lines, schema=template.SCHEMA)))
+        stored = store.write_together(data_dir, tables, replace_all=True)["documents"].rows
     else:  # nothing new, changed or relinked: the files stay as they are (and so do their times)
         stored = len(merged)
     errors = {
@@ -142,6 +161,8 @@ def ingest(data_dir: Path | str, out_dirs: list[Path]) -> dict[str, int]:
     return {
         "documents": stored,
         "new_or_changed": changed,
+        "template_cleaned": len(cleaned),
+        "template_lines": len(lines),
         "crawl_errors": err_table.num_rows,
         "reprints": len(links),
         "unreadable_lines": broken,

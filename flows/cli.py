@@ -50,6 +50,8 @@ def _with_sample_server(args: argparse.Namespace, body: Callable[[str | None, st
     chosen = select(load_sources(), sources)  # a bad name is a user error, before any work
     _check_sample_use(chosen, demo=args.demo)
     if not args.demo:
+        _check_addresses(chosen, args.allow_private)
+    if not args.demo:
         return body(None, sources)
     from qun.spiders.devserver import SiteServer
 
@@ -85,6 +87,22 @@ def _check_sample_use(chosen: list[Any], demo: bool, command: str = "") -> None:
         )
 
 
+def _check_addresses(chosen: list[Any], allowed: bool) -> None:
+    """A source on a private or loopback address (an intranet, a local mirror) is crawled only
+    with --allow-private: a registry entry must not point the crawler at the user's network by
+    mistake."""
+    from qun.spiders.resolver import non_public
+
+    for source in chosen:
+        for domain in source.domains:
+            address = non_public(domain)
+            if address is not None and not allowed:
+                raise UserError(
+                    f"source {source.id}: {domain} is a non-public address ({address}); "
+                    "crawling it needs --allow-private (for intranets and local mirrors)"
+                )
+
+
 def _require_datasets(args: argparse.Namespace) -> None:
     """Commands that read datasets refuse a folder that holds none (only run and crawl make
     one)."""
@@ -100,7 +118,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = _with_sample_server(
         args,
         lambda proxy, sources: pipeline_flow(
-            Path(args.data_dir), sources, proxy, fast=args.demo or args.fast, dask=args.dask
+            Path(args.data_dir),
+            sources,
+            proxy,
+            fast=args.demo or args.fast,
+            dask=args.dask,
+            allow_private=args.allow_private,
         ),
     )
     from qun.flows import progress
@@ -149,7 +172,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     result = _with_sample_server(
         args,
         lambda proxy, sources: crawl_flow(
-            Path(args.data_dir), sources, proxy, args.demo or args.fast, spiders
+            Path(args.data_dir),
+            sources,
+            proxy,
+            args.demo or args.fast,
+            spiders,
+            allow_private=args.allow_private,
         ),
     )
     print(json.dumps(result, ensure_ascii=False))
@@ -774,6 +802,18 @@ def build_parser() -> argparse.ArgumentParser:
     crawling.add_argument(
         "--fast", action="store_true", help="no politeness delays (only for sites you run yourself)"
     )
+    crawling.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="crawl sources on private or loopback addresses (intranets, local mirrors)",
+    )
+    registry = argparse.ArgumentParser(add_help=False)
+    registry.add_argument(
+        "--registry",
+        metavar="FILE",
+        help="your own source registry (YAML, as spiders/sources.yaml) instead of the bundled "
+        "one; also QUN_REGISTRY",
+    )
 
     parser = argparse.ArgumentParser(
         prog="qun",
@@ -786,7 +826,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
-        parents=[common, crawling],
+        parents=[common, crawling, registry],
         help="the whole pipeline: crawl, extract, trends, report",
         description="Crawl, extract, compute trends and write the report.",
     )
@@ -796,7 +836,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "crawl",
-        parents=[common, crawling],
+        parents=[common, crawling, registry],
         help="crawl sources into `documents`",
         description="Run the spiders (each in its own process) and merge what "
         "they fetched into the documents and crawl_errors datasets.",
@@ -952,7 +992,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sources",
-        parents=[common],
+        parents=[common, registry],
         help="list the source registry",
         description="List the sources of spiders/sources.yaml.",
     )
@@ -961,7 +1001,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "serve",
-        parents=[common],
+        parents=[common, registry],
         help="serve the scheduled runs to a Prefect server",
         description="Register two deployments with the Prefect server that PREFECT_API_URL "
         "names, a daily crawl-and-extract (03:00 Asia/Shanghai) and a weekly trends-and-report "
@@ -993,6 +1033,8 @@ def main(argv: list[str] | None = None) -> int:
     from qun.spiders.process import CrawlFailed
     from qun.spiders.registry import RegistryError
 
+    if getattr(args, "registry", None):  # the spiders, flows and reextract read it from here
+        os.environ["QUN_REGISTRY"] = str(Path(args.registry).resolve())
     if args.command in _LONG_COMMANDS:
         progress.install(_progress(args))
     try:

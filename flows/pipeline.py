@@ -20,7 +20,18 @@ from typing import Any, TypeVar
 from prefect.cache_policies import NO_CACHE
 
 from qun import __version__
-from qun.datasets import catalog, derive, documents, extraction, ingest, lock, report, state, store
+from qun.datasets import (
+    catalog,
+    derive,
+    documents,
+    extraction,
+    ingest,
+    lock,
+    report,
+    state,
+    store,
+    template,
+)
 from qun.flows import progress
 from qun.flows.cluster import dask_client, ordered_map
 from qun.flows.steps import entry, logger, publishing, step
@@ -29,6 +40,7 @@ from qun.models.concepts import load_lexicon
 from qun.models.extract import EXTRACTOR_VERSION, document_rows
 from qun.models.gazetteer import canonical_table
 from qun.spiders import archive
+from qun.spiders import template as site_template
 from qun.spiders.process import CrawlFailed, CrawlRun, run_spider, unanswered
 from qun.spiders.registry import load_sources, select
 
@@ -36,7 +48,7 @@ SPIDERS = ("media", "reports")
 # What the trend tables are computed from, and what they are (a run with none of its inputs
 # changed skips the step: qun.datasets.state); the report reads every dataset but the crawl's
 # own records.
-_CRAWL_RECORDS = {documents.ERRORS_SPEC.name, "crawl_runs"}
+_CRAWL_RECORDS = {documents.ERRORS_SPEC.name, "crawl_runs", template.SPEC.name}
 TREND_INPUTS = [documents.SPEC, *extraction.MENTION_SPECS.values()]
 TREND_OUTPUTS = [
     s
@@ -72,6 +84,15 @@ class RunSummary:
 
 
 # ---- crawl -------------------------------------------------------------------------------------
+TEMPLATE_CLEANER = template.Cleaner(
+    repeated=site_template.repeated_lines,
+    clean=site_template.clean,
+    key=site_template.line_key,
+    prints=site_template.prints,
+    comparable=site_template.comparable,
+)
+
+
 # no retries of the whole spider process: Scrapy retries each failed request (RETRY_TIMES)
 @step(name="crawl-spider")
 def crawl_task(
@@ -83,6 +104,7 @@ def crawl_task(
     warc_dir: Path,
     seen_file: Path,
     run_id: str,
+    allow_private: bool = False,
 ) -> CrawlRun:
     return run_spider(
         spider,
@@ -93,6 +115,7 @@ def crawl_task(
         warc_dir=warc_dir,
         seen_file=seen_file,
         run_id=run_id,
+        settings={"QUN_ALLOW_PRIVATE": "True"} if allow_private else None,
     )
 
 
@@ -100,7 +123,7 @@ def crawl_task(
 def ingest_task(data_dir: Path, out_dirs: list[Path]) -> dict[str, int]:
     """Merge crawl outputs into `documents`, link reprints, record errors and runs (also the
     outputs of crawls killed before they were taken in, so nothing is fetched twice)."""
-    return ingest.ingest(data_dir, out_dirs)
+    return ingest.ingest(data_dir, out_dirs, TEMPLATE_CLEANER)
 
 
 @step(name="write-seen-state")
@@ -117,8 +140,10 @@ def crawl_flow(
     proxy: str | None = None,
     fast: bool = False,
     spiders: tuple[str, ...] = SPIDERS,
+    allow_private: bool = False,
 ) -> dict[str, Any]:
-    """Crawl the selected sources (each spider in its own process) into `documents`."""
+    """Crawl the selected sources (each spider in its own process) into `documents`;
+    `allow_private`: sources on private or loopback addresses may be crawled."""
     select(load_sources(), sources)  # fail early, with the registry's message, on a bad name
     data_dir = Path(data_dir)
     crawl_root = data_dir / "_crawl"
@@ -132,7 +157,17 @@ def crawl_flow(
     seen_task(data_dir, seen)
     # The spiders run side by side, each in its own process (two cores, two processes).
     calls = [
-        (spider, sources, run_dir / spider, proxy, fast, data_dir / "archive", seen, run_id)
+        (
+            spider,
+            sources,
+            run_dir / spider,
+            proxy,
+            fast,
+            data_dir / "archive",
+            seen,
+            run_id,
+            allow_private,
+        )
         for spider in spiders
     ]
     progress.step(f"crawling {sources} ({', '.join(spiders)})", len(calls))
@@ -320,12 +355,13 @@ def pipeline_flow(
     proxy: str | None = None,
     fast: bool = False,
     dask: str | None = None,
+    allow_private: bool = False,
 ) -> RunSummary:
     """Crawl -> documents -> mentions -> trends -> report."""
     log = logger()
     data_dir = Path(data_dir)
     summary = RunSummary(data_dir)
-    crawled = crawl_flow(data_dir, sources, proxy, fast)
+    crawled = crawl_flow(data_dir, sources, proxy, fast, allow_private=allow_private)
     summary.crawl = crawled["spiders"]
     log.info("crawl: %s", crawled["counts"])
     extract_flow(data_dir, dask)

@@ -27,6 +27,7 @@ RUN_COLUMNS = {
     "elapsed_seconds",
     "computed_at",
     "generated_at",
+    "learnt_at",
     # HTTP validators: the served files' modification times (a fresh clone's checkout time)
     "etag",
     "last_modified",

@@ -61,6 +61,11 @@ def _clean_title(title: str, site_names: list[str]) -> str:
     return title
 
 
+def lead_noise(line: str) -> bool:
+    """Whether a line is a date, source or byline line of a page's header."""
+    return bool(_LEAD_NOISE.match(line))
+
+
 def _strip_lead(text: str, tree: lxml_html.HtmlElement) -> str:
     """Drop a leading headline and date/byline lines that the main-text extractor kept."""
     heads = {h.text_content().strip() for h in tree.xpath("//h1|//h2")}
@@ -80,6 +85,40 @@ def _byline(tree: lxml_html.HtmlElement, header_text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+_BLOCKS = "p|div|h1|h2|h3|h4|h5|h6|ul|ol|table|article|section|blockquote"
+_TABLE_PARTS = {"table", "thead", "tbody", "tfoot", "tr", "td", "th"}
+
+
+def _unwrap_layout_tables(tree: lxml_html.HtmlElement) -> bool:
+    """Turn tables used for page layout (a cell holds paragraphs, headings or other blocks) into
+    plain blocks, so the main-text extractor reads their paragraphs one by one instead of one
+    table row with the headline, the date line and the article run together; tables of data
+    (short cells) stay tables. Whether any table was unwrapped."""
+    layout = [
+        t
+        for t in tree.iter("table")
+        if t.xpath(f"./tr/td/*[self::{' or self::'.join(_BLOCKS.split('|'))}]")
+        or t.xpath(f"./tbody/tr/td/*[self::{' or self::'.join(_BLOCKS.split('|'))}]")
+    ]
+    for table in layout:
+        for el in table.iter():
+            if isinstance(el.tag, str) and el.tag in _TABLE_PARTS and not _inner_data(el, table):
+                el.tag = "div"
+                for attr in ("colspan", "rowspan", "width", "valign", "align"):
+                    el.attrib.pop(attr, None)
+    return bool(layout)
+
+
+def _inner_data(el: lxml_html.HtmlElement, layout: lxml_html.HtmlElement) -> bool:
+    """Whether `el` belongs to a table nested inside the layout table (left as it is)."""
+    parent = el if el.tag == "table" and el is not layout else el.getparent()
+    while parent is not None and parent is not layout:
+        if parent.tag == "table":
+            return True
+        parent = parent.getparent()
+    return False
+
+
 def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted:
     """Main text without boilerplate, title, byline, canonical URL and dated publication."""
     if not html.strip():
@@ -88,6 +127,9 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
         tree = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable HTML: {exc}") from exc
+    if _unwrap_layout_tables(tree):
+        html = lxml_html.tostring(tree, encoding="unicode")
+        tree = lxml_html.document_fromstring(html)
     doc = trafilatura.bare_extraction(
         html,
         url=url,

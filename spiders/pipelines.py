@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from qun.models.textutil import detect_lang, simplify
-from qun.spiders import decoding, fingerprint
+from qun.spiders import decoding, fingerprint, template
 from qun.spiders.extraction import Extracted, ExtractionError, extract_html, extract_pdf
 from qun.spiders.items import CrawlError, Document, Page
 
@@ -118,5 +118,5 @@ class FingerprintPipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, Document):
             item.content_hash = fingerprint.content_hash(item.text)
-            item.simhash = fingerprint.simhash(item.text_simplified)
+            item.simhash = fingerprint.simhash(template.comparable(item.text_simplified))
         return item

@@ -5,6 +5,7 @@ Adding a source means adding an entry to the YAML file; no Python changes.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,8 +112,17 @@ def _entry(raw: Any, index: int) -> Source:
     return Source(**values, patterns=patterns)
 
 
-def load_sources(path: Path | str = REGISTRY) -> dict[str, Source]:
-    """Load and validate the registry; raise RegistryError naming the bad entry."""
+def registry_path() -> Path:
+    """The registry in use: QUN_REGISTRY (a user's own file, set by `--registry FILE`), else
+    the bundled spiders/sources.yaml."""
+    own = os.environ.get("QUN_REGISTRY", "").strip()
+    return Path(own) if own else REGISTRY
+
+
+def load_sources(path: Path | str | None = None) -> dict[str, Source]:
+    """Load and validate the registry (default: registry_path()); raise RegistryError naming
+    the bad entry."""
+    path = path or registry_path()
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

@@ -9,6 +9,7 @@ loopback."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -34,6 +35,20 @@ def unsafe_ip(address: str) -> bool:
     """Whether `address` is anything but a globally routable unicast address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     return not ip.is_global or ip.is_multicast
+
+
+def non_public(host: str) -> str | None:
+    """The non-public address `host` is or resolves to, if any (None when it is public or does
+    not resolve: a crawl then records its own DNS error)."""
+    try:
+        return host if unsafe_ip(host) else None
+    except ValueError:
+        pass  # a name
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return None
+    return next((str(i[4][0]) for i in infos if unsafe_ip(str(i[4][0]))), None)
 
 
 class PublicOnlyResolver(CachingThreadedResolver):

@@ -39,13 +39,18 @@ VOLATILE = {
     "run_id",
     "start_time",
     "finish_time",
+    # when a template line was learnt, and on how many pages, depends on which crawl took in
+    # which pages first (a kill changes that); the lines themselves do not
+    "learnt_at",
+    "pages",
 }
 RUN_SPECIFIC = {"crawl_runs"}
 MENTIONS = ("org_mentions", "concept_mentions", "funding", "partnerships", "extraction_log")
 TRENDS = [
     s.name
     for s in catalog.ALL
-    if s.name not in MENTIONS and s.name not in ("documents", "crawl_errors", "crawl_runs")
+    if s.name not in MENTIONS
+    and s.name not in ("documents", "crawl_errors", "crawl_runs", "template_lines")
 ]
 QUN = Path(sys.executable).with_name("qun")
 

@@ -20,7 +20,7 @@ from qun.spiders.dates import parse_date
 from qun.spiders.fingerprint import normalize_url
 from qun.spiders.items import CrawlError, Page
 from qun.spiders.middlewares import AlreadySeen, NotModified, OutOfScope, UnsafeAddress
-from qun.spiders.registry import REGISTRY, Source, load_sources, select
+from qun.spiders.registry import Source, load_sources, select
 from qun.spiders.resolver import UnsafeAddressError, refusal
 
 
@@ -40,7 +40,7 @@ class SourceSpider(scrapy.Spider):
 
     def __init__(self, source: str = "sample", registry: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.sources = {s.id: s for s in select(load_sources(registry or REGISTRY), source)}
+        self.sources = {s.id: s for s in select(load_sources(registry), source)}
         self.allowed_domains = sorted({d for s in self.sources.values() for d in s.domains})
         self.pages: Counter[str] = Counter()
         self.requested: set[str] = set()
