@@ -10,6 +10,7 @@ import codecs
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -296,6 +297,30 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     from qun.flows.pipeline import reextract_flow
 
     print(json.dumps(reextract_flow(Path(args.data_dir))))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from qun.flows.pipeline import import_flow
+
+    warcs = [Path(w) for w in args.warc]
+    for warc in warcs:
+        if not warc.is_file():
+            raise UserError(f"cannot read {warc}: no such file")
+    if args.source and not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", args.source):
+        raise UserError(f"--source {args.source!r}: use lowercase letters, digits, '.', '-', '_'")
+    try:
+        result = import_flow(Path(args.data_dir), warcs, args.source, args.outlet)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps(result, ensure_ascii=False))
+    warc = result["warc"]
+    _say(
+        args,
+        f"{warc.get('records', 0)} records: {warc.get('documents', 0)} documents, "
+        f"{warc.get('errors', 0)} errors recorded in crawl_errors, "
+        f"{warc.get('records', 0) - warc.get('pages', 0)} records skipped (see the counts)",
+    )
     return 0
 
 
@@ -740,7 +765,7 @@ class _ProgressBar:
         self._bar.stop()
 
 
-_LONG_COMMANDS = {"run", "crawl", "extract", "reextract", "trends", "report"}
+_LONG_COMMANDS = {"run", "crawl", "import", "extract", "reextract", "trends", "report"}
 _EXTRACTING_COMMANDS = {"run", "extract", "reextract", "serve"}
 
 
@@ -833,6 +858,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--dask", **_DASK_OPTION)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "import",
+        parents=[common, registry],
+        help="take in pages other crawlers archived (WARC files)",
+        description="Read WARC files written by other crawlers (wget --warc-file, Heritrix, "
+        "Browsertrix, Common Crawl extracts) into `documents`, through the same decoding, "
+        "main-text, date, template and reprint path as crawled pages. HTTP 200 HTML and PDF "
+        "responses become documents or recorded errors; other records are counted and skipped. "
+        "The WARC files stay where they are.",
+    )
+    p.add_argument("warc", nargs="+", metavar="FILE.warc.gz", help="WARC files (gzip or plain)")
+    p.add_argument(
+        "--source",
+        metavar="ID",
+        help="the source id of every page (default: the "
+        "registry source of the URL's host, else the host)",
+    )
+    p.add_argument(
+        "--outlet",
+        metavar="NAME",
+        help="the outlet name of every page (default: the source's outlet, else the host)",
+    )
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
         "crawl",

@@ -39,7 +39,7 @@ from qun.models import variants
 from qun.models.concepts import load_lexicon
 from qun.models.extract import EXTRACTOR_VERSION, document_rows
 from qun.models.gazetteer import canonical_table
-from qun.spiders import archive
+from qun.spiders import archive, warcimport
 from qun.spiders import template as site_template
 from qun.spiders.process import CrawlFailed, CrawlRun, run_spider, unanswered
 from qun.spiders.registry import load_sources, select
@@ -207,6 +207,23 @@ def reextract_flow(data_dir: Path) -> dict[str, int]:
     ingest.remove_runs([run_dir])
     _publish_counts("qun-reextract", counts, "Documents rebuilt from the archive")
     return {"pages": pages, **counts}
+
+
+@entry(name="qun-import")
+@_one_writer("import")
+def import_flow(
+    data_dir: Path, warcs: list[Path], source: str | None = None, outlet: str | None = None
+) -> dict[str, Any]:
+    """Pages archived by other crawlers (WARC files, left where they are) into `documents`
+    through the crawl's decoding, main-text, date, template and reprint path."""
+    data_dir = Path(data_dir)
+    run_dir = data_dir / "_crawl" / f"import-{uuid.uuid4().hex[:6]}" / "import"
+    progress.step(f"reading {len(warcs)} WARC file(s)")
+    counts = warcimport.import_warcs(warcs, load_sources(), run_dir, source, outlet)
+    ingested = ingest_task(data_dir, [run_dir])
+    ingest.remove_runs([run_dir])
+    _publish_counts("qun-import", ingested, "Documents after the import")
+    return {"warc": dict(sorted(counts.items())), "datasets": ingested}
 
 
 # ---- extract -----------------------------------------------------------------------------------

@@ -66,19 +66,30 @@ def process(page: Page) -> Any:
     return item
 
 
-def rebuild(warc_files: Iterable[Path], sources: dict[str, Source], out_dir: Path) -> int:
-    """The latest archived response of each URL through the item pipelines again, written as a
-    spider's output folder (`documents.jsonl`, `errors.jsonl`); the number of pages read."""
-    latest: dict[str, Page] = {}
-    for page in iter_pages(warc_files, sources):
-        latest[page.url] = page  # later runs win
+def write_output(pages: Iterable[Page], out_dir: Path) -> tuple[int, int]:
+    """Pages through the item pipelines, written as a spider's output folder
+    (`documents.jsonl`, `errors.jsonl`, taken in by qun.datasets.ingest); (documents, errors)."""
+    done = [0, 0]
     out_dir.mkdir(parents=True, exist_ok=True)
     with (
         (out_dir / "documents.jsonl").open("w", encoding="utf-8") as docs_fh,
         (out_dir / "errors.jsonl").open("w", encoding="utf-8") as errs_fh,
     ):
-        for page in latest.values():
+        for page in pages:
             item = process(page)
-            fh = docs_fh if isinstance(item, Document) else errs_fh
-            fh.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
+            is_doc = isinstance(item, Document)
+            done[0 if is_doc else 1] += 1
+            (docs_fh if is_doc else errs_fh).write(
+                json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n"
+            )
+    return done[0], done[1]
+
+
+def rebuild(warc_files: Iterable[Path], sources: dict[str, Source], out_dir: Path) -> int:
+    """The latest archived response of each URL through the item pipelines again, written as a
+    spider's output folder; the number of pages read."""
+    latest: dict[str, Page] = {}
+    for page in iter_pages(warc_files, sources):
+        latest[page.url] = page  # later runs win
+    write_output(latest.values(), out_dir)
     return len(latest)
