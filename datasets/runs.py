@@ -6,6 +6,22 @@ import pyarrow as pa
 
 from qun.datasets.store import DatasetSpec
 
+# where documents' dates came from, in the order they are trusted (spiders/dates.py; `feed`
+# and `listing`: the date a feed, sitemap or listing gave; `pdf_metadata`: a PDF's own
+# creation date; `none`: undated)
+DATE_SOURCES = (
+    "meta",
+    "jsonld",
+    "header",
+    "url",
+    "page_label",
+    "page_text",
+    "feed",
+    "listing",
+    "pdf_metadata",
+    "none",
+)
+
 SCHEMA = pa.schema(
     [
         pa.field("run_id", pa.string(), nullable=False),
@@ -23,6 +39,7 @@ SCHEMA = pa.schema(
         pa.field("retries", pa.int64()),
         pa.field("bytes", pa.int64()),
         pa.field("warc_records", pa.int64()),
+        *(pa.field(f"dates_{kind}", pa.int64()) for kind in DATE_SOURCES),
     ]
 )
 
@@ -44,4 +61,5 @@ STAT_KEYS = {
     "retries": "retry/count",
     "bytes": "downloader/response_bytes",
     "warc_records": "qun/warc_records",
+    **{f"dates_{kind}": f"qun/dates/{kind.replace('_', '-')}" for kind in DATE_SOURCES},
 }

@@ -443,6 +443,43 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_pages(args: argparse.Namespace) -> int:
+    """Main text and dates on real pages, qun beside trafilatura and readability-lxml."""
+    from qun.models.corpora import shared_data
+    from qun.spiders import pagecheck
+
+    pages = Path(args.pages) if args.pages else shared_data() / "real_pages" / "gne"
+    try:
+        checks = (
+            pagecheck.load_checks(Path(args.checks)) if args.checks else pagecheck.load_checks()
+        )
+        if not checks:
+            raise UserError("no page checks found (spiders/data/page_checks/*.jsonl or --checks)")
+        scores = pagecheck.evaluate(checks, pages)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(scores, ensure_ascii=False))
+        return 0
+    for split, by_name in scores.items():
+        first = next(iter(by_name.values()))
+        print(f"{split} ({first['pages']} pages, {first['dated_pages']} dated)")
+        print(
+            f"  {'extractor':<28}{'must found':>11}{'all must':>10}"
+            f"{'no boilerplate':>16}{'dates':>8}"
+        )
+        for name, s in by_name.items():
+            cells = [
+                s["must_strings_found"],
+                s["pages_with_all_must"],
+                s["pages_without_boilerplate"],
+                s["dates_right"],
+            ]
+            shown = ["-" if v is None else f"{v:.3f}" for v in cells]
+            print(f"  {name:<28}{shown[0]:>11}{shown[1]:>10}{shown[2]:>16}{shown[3]:>8}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from qun.models.evaluate import evaluate_documents
 
@@ -450,6 +487,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return cmd_eval_ner(args)
     if args.task == "relations":
         return cmd_eval_relations(args)
+    if args.task == "pages":
+        return cmd_eval_pages(args)
     path = Path(args.manifest) if args.manifest else None
     if path is None:
         from qun.spiders.devserver import SAMPLE_SITE
@@ -962,9 +1001,23 @@ def build_parser() -> argparse.ArgumentParser:
         "organizations and concepts against the sample site's manifest "
         "(document level). `ner`: exact-span organization recognition on a NER corpus, "
         "merged and per source label. `relations`: funding, partnerships (with direction) "
-        "and concepts on the annotated passages of models/data/relations_eval.",
+        "and concepts on the annotated passages of models/data/relations_eval. `pages`: main text "
+        "(strings that must and must not be in it) and publication dates on real pages of "
+        "many outlets (checks in spiders/data/page_checks), beside trafilatura and "
+        "readability-lxml.",
     )
-    p.add_argument("task", choices=["sample", "ner", "relations"], help="what to evaluate")
+    p.add_argument("task", choices=["sample", "ner", "relations", "pages"], help="what to evaluate")
+    p.add_argument(
+        "--pages",
+        metavar="DIR",
+        help="for pages: the saved pages, DIR/<site>/<file> (default: "
+        "../shared/data/real_pages/gne or under QUN_SHARED_DATA)",
+    )
+    p.add_argument(
+        "--checks",
+        metavar="DIR",
+        help="for pages: folder of check files, one split each (default: spiders/data/page_checks)",
+    )
     p.add_argument(
         "--dataset",
         default="cluener-dev",

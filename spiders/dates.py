@@ -131,16 +131,73 @@ def date_from_jsonld(tree: lxml_html.HtmlElement) -> date | None:
     return None
 
 
-def date_from_text(text: str) -> tuple[date, str] | None:
-    """A labelled date (发布时间：…) first, else the first full date in the page text."""
+# labels of dates that are not the publication: an update, edit, crawl or access stamp
+_NOT_PUBLISHED = re.compile(
+    r"(?:更新|修改|编辑于|編輯於|抓取|采集|訪問|访问|Updated|Modified|Retrieved|Accessed|"
+    r"Last\s+edited)\s*(?:时间|時間|日期|于|於|on)?\s*[:：]?\s*$",
+    re.I,
+)
+HEADER_CHARS = 300  # how far past the headline the header and byline block reaches
+
+
+def _labelled(text: str) -> date | None:
+    """The first date that a publication label (发布时间：…) introduces, never an update or
+    crawl stamp's."""
     for m in _LABEL.finditer(text):
+        if _NOT_PUBLISHED.search(text[max(0, m.start() - 12) : m.end()]):
+            continue
         parsed = parse_date(text[m.end() : m.end() + 40])
         if parsed:
-            return parsed, "page-label"
+            return parsed
+    return None
+
+
+def _first_date(text: str) -> date | None:
+    """The first full date of `text` that no update or crawl label introduces."""
+    found = []
     for rx in (_ZH, _ISO, _ZH_FULL, _EN):
-        m = rx.search(text)
-        if m and (parsed := parse_date(m.group(0))):
-            return parsed, "page-text"
+        for m in rx.finditer(text):
+            if not _NOT_PUBLISHED.search(text[max(0, m.start() - 16) : m.start()]):
+                parsed = parse_date(m.group(0))
+                if parsed:
+                    found.append((m.start(), parsed))
+                    break
+    return min(found)[1] if found else None
+
+
+def header_text(tree: lxml_html.HtmlElement, title: str | None = None) -> str | None:
+    """The text that follows the article's headline (its header and byline block), or None
+    when no headline is found: the first <h1> of the body, else an element whose whole text is
+    the title."""
+    heads = tree.xpath("//body//h1")
+    if not heads and title:
+        want = " ".join(title.split())
+        heads = [
+            el
+            for el in tree.xpath("//body//*[self::h2 or self::h3 or self::div or self::p]")
+            if " ".join(el.text_content().split()) == want
+        ]
+    if not heads:
+        return None
+    parts: list[str] = []
+    size = 0
+    for node in heads[0].xpath("following::text()"):
+        parent = node.getparent()
+        if parent is not None and parent.tag in ("script", "style", "noscript"):
+            continue
+        parts.append(str(node))
+        size += len(node.strip())
+        if size > HEADER_CHARS:
+            break
+    return " ".join(parts)
+
+
+def date_from_text(text: str) -> tuple[date, str] | None:
+    """A labelled date (发布时间：…) first, else the first full date in the page text."""
+    if (d := _labelled(text)) is not None:
+        return d, "page-label"
+    if (d := _first_date(text)) is not None:
+        return d, "page-text"
     return None
 
 
@@ -149,16 +206,24 @@ def date_from_url(url: str) -> date | None:
     return _make(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
-def find_published(tree: lxml_html.HtmlElement, url: str) -> tuple[date | None, str | None]:
-    """Publication date of a page and its source: meta, jsonld, page-label, page-text, url."""
+def find_published(
+    tree: lxml_html.HtmlElement, url: str, title: str | None = None
+) -> tuple[date | None, str | None]:
+    """Publication date of a page and where it came from, in this order of trust: structured
+    data (`meta`, `jsonld`), the article's header and byline block after its headline
+    (`header`), the URL (`url`), then the page's text (`page-label`, `page-text`). Update,
+    edit and crawl stamps are never taken."""
     if (d := date_from_meta(tree)) is not None:
         return d, "meta"
     if (d := date_from_jsonld(tree)) is not None:
         return d, "jsonld"
+    header = header_text(tree, title)
+    if header and (d := _labelled(header) or _first_date(header)) is not None:
+        return d, "header"
+    if (d := date_from_url(url)) is not None:
+        return d, "url"
     body = tree.find("body")
     text = " ".join((body if body is not None else tree).itertext())
     if (found := date_from_text(text)) is not None:
         return found
-    if (d := date_from_url(url)) is not None:
-        return d, "url"
     return None, None

@@ -51,6 +51,8 @@ class CrawlStatsFile:
         self.crawler.stats.inc_value(f"qun/{kind}")
         if isinstance(item, CrawlError):
             self.crawler.stats.inc_value(f"qun/errors/{item.stage}")
+        else:  # where each document's date came from (none: undated)
+            self.crawler.stats.inc_value(f"qun/dates/{item.date_source or 'none'}")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         for fh in self.files.values():

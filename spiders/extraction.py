@@ -155,7 +155,7 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
     body = tree.find("body")
     page_text = " ".join((body if body is not None else tree).itertext())
     head_text = page_text[: max(page_text.find(text[:20]), 0) + 200] if text else page_text[:600]
-    published, source = find_published(tree, url)
+    published, source = find_published(tree, url, title)
     author = (
         _byline(tree, head_text) or (getattr(doc, "author", None) or "").strip(" ｜|·-") or None
     )

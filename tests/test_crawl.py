@@ -181,3 +181,14 @@ def test_a_crawl_that_reaches_nothing_records_each_failure_then_fails(tmp_path: 
     assert all("Connection" in e["reason"] or "refused" in e["reason"] for e in errors)
     assert {e["source"] for e in errors} == {"sample-review"}
     assert not list((data / "_crawl").glob("*/media"))  # taken in, not left for the next run
+
+
+def test_crawl_runs_count_where_dates_came_from(demo_dir: Path):
+    from qun.datasets import runs, store
+
+    rows = store.read(runs.SPEC, demo_dir).to_pylist()
+    assert rows
+    for row in rows:
+        kinds = {k: row[f"dates_{k}"] or 0 for k in runs.DATE_SOURCES}
+        assert sum(kinds.values()) == row["documents"], kinds
+    assert sum(r["dates_header"] or 0 for r in rows) > 0

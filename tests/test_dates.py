@@ -57,3 +57,21 @@ def test_sources_in_order_meta_jsonld_label_url():
     url = html.fromstring("<html><body>没有日期</body></html>")
     assert find_published(url, "http://x/news/2019/04/30/1.html") == (date(2019, 4, 30), "url")
     assert find_published(url, "http://x/a") == (None, None)
+
+
+def test_the_header_after_the_headline_comes_before_other_dates():
+    """A related item's or a sidebar's date earlier in the page, or an update stamp, is not the
+    article's date: the one in the header block after the headline is."""
+    page = html.fromstring(
+        "<html><body><ul class='hot'><li>热点 2024-01-02</li></ul>"
+        "<h1>标题</h1><div>来源：某报 2023年6月7日 更新时间：2023-06-09</div>"
+        "<p>正文</p><div class='comments'>2023-06-08 网友评论</div></body></html>"
+    )
+    assert find_published(page, "http://x/2020/01/01/a.html") == (date(2023, 6, 7), "header")
+    stamp = html.fromstring("<html><body><h1>标题</h1><p>更新时间：2023-06-09</p></body></html>")
+    assert find_published(stamp, "http://x/news/2023/06/01/a.html") == (date(2023, 6, 1), "url")
+    assert find_published(stamp, "http://x/a") == (None, None)
+    titled = html.fromstring(
+        "<html><body><h2>年度报告</h2><div>2022-05-01 发布</div></body></html>"
+    )
+    assert find_published(titled, "http://x/a", "年度报告") == (date(2022, 5, 1), "header")
