@@ -61,3 +61,23 @@ def test_ner_scores_stay_above_floors(dataset: str):
         for metric, floor in floors.items():
             value = getattr(scores[setup], metric)
             assert value >= floor, (dataset, setup, metric, scores[setup].as_dict())
+
+
+@needs_shared_data
+def test_page_scores_stay_above_floors():
+    """Main text and dates on the real pages of the page checks (both splits)."""
+    from qun.models.corpora import shared_data
+    from qun.spiders import pagecheck
+
+    scores = pagecheck.evaluate(
+        pagecheck.load_checks(), shared_data() / "real_pages" / "gne", extractors=("qun",)
+    )
+    for split, by_name in FLOORS["pages"].items():
+        for name, floors in by_name.items():
+            for metric, floor in floors.items():
+                assert scores[split][name][metric] >= floor, (
+                    split,
+                    name,
+                    metric,
+                    scores[split][name],
+                )
