@@ -192,6 +192,27 @@ def header_text(tree: lxml_html.HtmlElement, title: str | None = None) -> str | 
     return " ".join(parts)
 
 
+_SHORT = re.compile(
+    r"(?:发布时间|發佈時間|發布時間|发布于|發佈於|发表于|發表於|时间|時間)\s*[:：]?\s*"
+    r"(?:(\d{2})-(\d{1,2})-(\d{1,2})|(\d{1,2})-(\d{1,2})(?=\s*\d{1,2}:\d{2}))"
+)
+
+
+def _short_labelled(text: str, tree: lxml_html.HtmlElement) -> date | None:
+    """A labelled date written short, as some platforms print it: `18-03-08` (a two-digit
+    year), or `10-08 12:00` (no year: the year of a date elsewhere in the page's data, such as
+    an update stamp, with the same month and day)."""
+    for m in _SHORT.finditer(text):
+        if m.group(1):
+            return _make(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        month, day = int(m.group(4)), int(m.group(5))
+        for meta in tree.iter("meta"):
+            known = parse_date(meta.get("content") or "")
+            if known is not None and (known.month, known.day) == (month, day):
+                return known
+    return None
+
+
 def date_from_text(text: str) -> tuple[date, str] | None:
     """A labelled date (发布时间：…) first, else the first full date in the page text."""
     if (d := _labelled(text)) is not None:
@@ -218,12 +239,16 @@ def find_published(
     if (d := date_from_jsonld(tree)) is not None:
         return d, "jsonld"
     header = header_text(tree, title)
-    if header and (d := _labelled(header) or _first_date(header)) is not None:
-        return d, "header"
+    if header:
+        d = _labelled(header) or _first_date(header) or _short_labelled(header, tree)
+        if d is not None:
+            return d, "header"
     if (d := date_from_url(url)) is not None:
         return d, "url"
     body = tree.find("body")
     text = " ".join((body if body is not None else tree).itertext())
-    if (found := date_from_text(text)) is not None:
-        return found
+    if (d := _labelled(text)) is not None:
+        return d, "page-label"
+    if (d := _first_date(text)) is not None:  # the least trusted: the page's first full date
+        return d, "page-text"
     return None, None

@@ -75,3 +75,17 @@ def test_the_header_after_the_headline_comes_before_other_dates():
         "<html><body><h2>年度报告</h2><div>2022-05-01 发布</div></body></html>"
     )
     assert find_published(titled, "http://x/a", "年度报告") == (date(2022, 5, 1), "header")
+
+
+def test_short_header_dates():
+    """Some platforms print `18-03-08 23:16` or `10-08 12:00` under the headline."""
+    two_digit = html.fromstring(
+        "<html><body><h2>标题</h2><div>发布时间：18-03-0823:16</div>"
+        "<div>相关 2020-02-29</div></body></html>"
+    )
+    assert find_published(two_digit, "http://x/a", "标题") == (date(2018, 3, 8), "header")
+    no_year = html.fromstring(
+        '<html><head><meta name="dateUpdate" content="2019-10-08 12:00:57"></head><body>'
+        "<h2>标题</h2><div>发布时间：10-0812:00</div><div>相关 2019-12-29</div></body></html>"
+    )
+    assert find_published(no_year, "http://x/a", "标题") == (date(2019, 10, 8), "header")
