@@ -146,8 +146,11 @@ def _labelled(text: str) -> date | None:
     for m in _LABEL.finditer(text):
         if _NOT_PUBLISHED.search(text[max(0, m.start() - 12) : m.end()]):
             continue
-        parsed = parse_date(text[m.end() : m.end() + 40])
-        if parsed:
+        after = text[m.end() : m.end() + 40]
+        found = (rx.search(after) for rx in (_ZH, _ISO, _ZH_FULL, _EN))
+        near = [x for x in found if x is not None and x.start() <= 2]
+        parsed = parse_date(min(near, key=lambda x: x.start()).group(0)) if near else None
+        if parsed:  # the date the label introduces, not one further on
             return parsed
     return None
 
@@ -240,7 +243,7 @@ def find_published(
         return d, "jsonld"
     header = header_text(tree, title)
     if header:
-        d = _labelled(header) or _first_date(header) or _short_labelled(header, tree)
+        d = _labelled(header) or _short_labelled(header, tree) or _first_date(header)
         if d is not None:
             return d, "header"
     if (d := date_from_url(url)) is not None:
