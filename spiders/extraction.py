@@ -12,6 +12,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from trafilatura.xml import xmltotxt
 
 from qun.spiders.dates import find_published, parse_date
 
@@ -119,6 +120,41 @@ def _inner_data(el: lxml_html.HtmlElement, layout: lxml_html.HtmlElement) -> boo
     return False
 
 
+# A list is a list of links, not text, when at least LINKED_ITEMS of its items (and at least
+# MIN_LINK_ITEMS items) are links for LINKED_TEXT or more of their text: a ranking, a related-
+# headlines or "recommended" block inside the article's container, which no template catches
+# because its headlines change from page to page.
+MIN_LINK_ITEMS = 3
+LINKED_ITEMS = 0.8
+LINKED_TEXT = 0.7
+
+
+def _drop_link_lists(body: etree._Element) -> int:
+    """Remove the lists of links (and a short heading right before one) from the main-text
+    tree; how many were removed."""
+    dropped = 0
+    for lst in list(body.iter("list")):
+        items = lst.findall("item")
+        if len(items) < MIN_LINK_ITEMS:
+            continue
+        linked = 0
+        for item in items:
+            whole = len("".join(item.itertext()).strip())
+            in_links = sum(len("".join(r.itertext()).strip()) for r in item.iter("ref"))
+            linked += bool(whole) and in_links / whole >= LINKED_TEXT
+        if linked / len(items) < LINKED_ITEMS:
+            continue
+        parent = lst.getparent()
+        if parent is None:
+            continue
+        before = lst.getprevious()
+        if before is not None and before.tag == "head" and len("".join(before.itertext())) <= 12:
+            parent.remove(before)
+        parent.remove(lst)
+        dropped += 1
+    return dropped
+
+
 def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted:
     """Main text without boilerplate, title, byline, canonical URL and dated publication."""
     if not html.strip():
@@ -136,9 +172,16 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
         with_metadata=False,  # dates, bylines and titles are ours (htmldate is slow here)
         include_comments=False,
         include_tables=True,
+        include_links=True,  # to tell lists of links (rankings, related headlines) from text
         deduplicate=False,
     )
-    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    body = getattr(doc, "body", None) if doc is not None else None
+    if body is not None:
+        _drop_link_lists(body)
+        etree.strip_tags(body, "ref")  # the links' text stays, run into its paragraph
+        text = (xmltotxt(body, False) or "").strip()
+    else:
+        text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
     text = _strip_lead(text, tree)
     if len(text) < 40:
         raise ExtractionError("no main text")

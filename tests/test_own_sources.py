@@ -223,3 +223,39 @@ def test_layout_tables_are_read_as_paragraphs():
             f"<html><body><div><p>{'正文内容。' * 20}</p>{data}</div></body></html>", "http://x/1"
         ).text
     )
+
+
+def test_lists_of_links_inside_the_article_are_not_text():
+    """A ranking or related-headlines list in the article's container changes from page to page
+    (no template catches it); a list of points in the article stays."""
+    from qun.spiders.extraction import extract_html
+
+    paras = "".join(f"<p>{p}{p}</p>" for p in PARAS)
+    points = "".join(
+        f"<li>{x}</li>"
+        for x in ("第一，建立共同议程。", "第二，共享测量数据。", "第三，持续沟通。")
+    )
+    points = f"<ul>{points}</ul>"
+    ranking = (
+        "<ul>"
+        + "".join(f'<li><a href="/r/{k}">{h}</a></li>' for k, h in enumerate(RELATED))
+        + "</ul>"
+    )
+    article = f"<div class='article'>{paras}{points}<h3>排行</h3>{ranking}</div>"
+    page = f"<html><body><h1>标题</h1>{article}</body></html>"
+    text = extract_html(page, "http://x/a.html").text
+    assert PARAS[0] in text and PARAS[-1] in text
+    assert not any(h in text for h in RELATED) and "排行" not in text
+    # the rule itself: a list of links goes, a list of points stays
+    from lxml import etree
+
+    from qun.spiders.extraction import _drop_link_lists
+
+    body = etree.fromstring(
+        "<body><list><item>第一，建立共同议程。</item><item>第二，共享测量。</item>"
+        "<item>第三，持续沟通。</item></list><head>相关</head><list>"
+        + "".join(f"<item><ref>{h}</ref></item>" for h in RELATED)
+        + "</list></body>"
+    )
+    assert _drop_link_lists(body) == 1
+    assert [el.tag for el in body] == ["list"] and "第二，共享测量。" in "".join(body.itertext())
