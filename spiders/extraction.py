@@ -155,10 +155,24 @@ def _drop_link_lists(body: etree._Element) -> int:
     return dropped
 
 
+_CLOSERS = re.compile(r"</(?:body|html)\s*>", re.I)
+
+
+def _without_stray_closers(html: str) -> str:
+    """The page without `</body>` and `</html>` tags found before its end: the HTML parser stops
+    at the first `</html>`, so a template that closes one early hid the whole article."""
+    found = list(_CLOSERS.finditer(html))
+    if len(found) <= 2:
+        return html
+    keep = {m.start() for m in found[-2:]}  # the page's own closing tags, at its end
+    return _CLOSERS.sub(lambda m: m.group(0) if m.start() in keep else "", html)
+
+
 def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted:
     """Main text without boilerplate, title, byline, canonical URL and dated publication."""
     if not html.strip():
         raise ExtractionError("empty page")
+    html = _without_stray_closers(html)
     try:
         tree = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:

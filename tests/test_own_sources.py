@@ -259,3 +259,16 @@ def test_lists_of_links_inside_the_article_are_not_text():
     )
     assert _drop_link_lists(body) == 1
     assert [el.tag for el in body] == ["list"] and "第二，共享测量。" in "".join(body.itertext())
+
+
+def test_a_stray_html_closer_does_not_hide_the_article():
+    """A template that closes </html> early made the parser stop before the article."""
+    from qun.spiders.extraction import extract_html
+
+    paras = "".join(f"<p>{p}</p>" for p in PARAS)
+    page = (
+        "<html><head><title>决议</title></head><body><div class='top'>首页 | 简 | 繁</div></html>"
+        f"<div class='article'><h1>关于批准的决议</h1>{paras}</div></body></html>"
+    )
+    text = extract_html(page, "http://x/a.html").text
+    assert PARAS[0] in text and PARAS[-1] in text
