@@ -272,3 +272,25 @@ def test_a_stray_html_closer_does_not_hide_the_article():
     )
     text = extract_html(page, "http://x/a.html").text
     assert PARAS[0] in text and PARAS[-1] in text
+
+
+def test_a_reprint_with_a_sentence_added_and_one_dropped_still_links():
+    from qun.datasets.reprints import DocPrint, link_duplicates
+    from qun.spiders.fingerprint import content_hash, simhash
+    from qun.spiders.template import comparable
+
+    original = "\n".join(PARAS + RELATED)  # twelve lines of different text
+    lines = [*PARAS[:2], *PARAS[3:], *RELATED]  # one dropped
+    lines.insert(4, "本报讯 记者从有关部门获悉，这一做法今年还将推广到更多街道。")  # one added
+    reprint = "转自：测试公益网\n" + "\n".join(lines)
+
+    def doc(doc_id: str, day: str, title: str, text: str) -> DocPrint:
+        same = comparable(text)
+        return DocPrint(doc_id, day, content_hash(text), simhash(same), title, same)
+
+    docs = [
+        doc("orig", "2024-05-03", "社区机构联手服务居民", original),
+        doc("copy", "2024-05-09", "联合行动：社区机构服务居民（转载）", reprint),
+        doc("other", "2024-05-04", "另一篇", "\n".join(reversed(PARAS[:3])) + "\n完全不同的结尾。"),
+    ]
+    assert link_duplicates(docs) == {"copy": "orig"}
