@@ -16,10 +16,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from scrapy import Request
+from scrapy import exceptions as scrapy_exceptions
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from twisted.internet.error import DNSLookupError
 
 from qun.spiders.resolver import UnsafeAddressError, refusal, unsafe_ip
 
@@ -119,9 +121,15 @@ def retry_after(value: bytes | None, now: float | None = None) -> float | None:
     return max(0.0, when - (now if now is not None else time.time()))
 
 
+# a host name that did not resolve (Scrapy >= 2.13 raises its own CannotResolveHostError)
+_UNRESOLVED = (DNSLookupError, getattr(scrapy_exceptions, "CannotResolveHostError", DNSLookupError))
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, with a wait first: Retry-After when the server sends it, else
-    exponential backoff (RETRY_BACKOFF_BASE * 2**n, capped at RETRY_BACKOFF_MAX)."""
+    exponential backoff (RETRY_BACKOFF_BASE * 2**n, capped at RETRY_BACKOFF_MAX). A host name
+    that does not resolve is not retried: seconds later it does not resolve either, and with no
+    network every request would wait through every retry."""
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
@@ -151,6 +159,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             request.meta.get("dont_retry")
             or not isinstance(exception, self.exceptions_to_retry)
             or isinstance(exception, UnsafeAddressError)  # refused, not failed: no retry
+            or isinstance(exception, _UNRESOLVED)
             or refusal(urlsplit(request.url).hostname or "") is not None
         ):
             return None

@@ -201,3 +201,20 @@ def test_public_address_literals_pass():
 
     mw = PrivateAddressMiddleware()
     assert asyncio.run(mw.process_request(Request("http://93.184.215.14/"))) is None
+
+
+def test_a_name_that_does_not_resolve_is_not_retried():
+    """With no network, every request waited through three retries with backoff."""
+    from scrapy import Request
+    from scrapy.settings import Settings
+
+    from qun.spiders.middlewares import _UNRESOLVED, BackoffRetryMiddleware
+
+    mw = BackoffRetryMiddleware(Settings({"RETRY_TIMES": 3}))
+    for exc_type in _UNRESOLVED:
+        got = asyncio.run(mw.process_exception(Request("http://nowhere.invalid/"), exc_type("x")))
+        assert got is None, exc_type
+    # a connection refused or timed out is still retried (Scrapy's list, unchanged)
+    from twisted.internet.error import ConnectionRefusedError as Refused
+
+    assert issubclass(Refused, mw.exceptions_to_retry)
