@@ -105,11 +105,10 @@ def ingest(
             changed += 1
             merged[row["doc_id"]] = row
     cleaned: set[str] = set()
-    learnt = store.read(template.SPEC, data_dir).to_pylist() if cleaner else []
-    lines = learnt
+    learnt = lines = store.read(template.SPEC, data_dir).to_pylist() if cleaner else []
     if cleaner is not None:
         cleaned, lines = template.apply(merged, learnt, cleaner)
-    same = (lambda t: t) if cleaner is None else cleaner.comparable
+    same = cleaner.comparable if cleaner is not None else (lambda t: t)
     prints = [
         DocPrint(
             r["doc_id"],

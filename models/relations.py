@@ -773,8 +773,7 @@ def funding_candidates(
         # sentence with many amounts (a grant list) costs linear, not quadratic, time
         if s_amounts and _VETO.search(norm, lo, hi):
             continue
-        sentence_trig = _TRIGGER.search(norm, lo, hi)
-        block_trig = sentence_trig or _TRIGGER.search(norm, block_lo, hi)
+        block_trig = _TRIGGER.search(norm, lo, hi) or _TRIGGER.search(norm, block_lo, hi)
         clause_trig: dict[tuple[int, int], re.Match[str] | None] = {}
         clause_negative: dict[tuple[int, int], list[re.Match[str]]] = {}
         for amount in s_amounts:

@@ -87,6 +87,10 @@ def _byline(tree: lxml_html.HtmlElement, header_text: str) -> str | None:
 
 
 _BLOCKS = "p|div|h1|h2|h3|h4|h5|h6|ul|ol|table|article|section|blockquote"
+# a cell of the table (directly, or under its tbody) that holds a block element
+_BLOCK_IN_CELL = etree.XPath(
+    "(./tr|./tbody/tr)/td/*[" + " or ".join(f"self::{b}" for b in _BLOCKS.split("|")) + "]"
+)
 _TABLE_PARTS = {"table", "thead", "tbody", "tfoot", "tr", "td", "th"}
 
 
@@ -95,12 +99,7 @@ def _unwrap_layout_tables(tree: lxml_html.HtmlElement) -> bool:
     plain blocks, so the main-text extractor reads their paragraphs one by one instead of one
     table row with the headline, the date line and the article run together; tables of data
     (short cells) stay tables. Whether any table was unwrapped."""
-    layout = [
-        t
-        for t in tree.iter("table")
-        if t.xpath(f"./tr/td/*[self::{' or self::'.join(_BLOCKS.split('|'))}]")
-        or t.xpath(f"./tbody/tr/td/*[self::{' or self::'.join(_BLOCKS.split('|'))}]")
-    ]
+    layout = [t for t in tree.iter("table") if _BLOCK_IN_CELL(t)]
     for table in layout:
         for el in table.iter():
             if isinstance(el.tag, str) and el.tag in _TABLE_PARTS and not _inner_data(el, table):

@@ -9,7 +9,6 @@ import asyncio
 import email.utils
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from twisted.internet.error import DNSLookupError
 
-from qun.spiders.resolver import UnsafeAddressError, refusal, unsafe_ip
+from qun.spiders.resolver import UnsafeAddressError, non_public, refusal, unsafe_ip
 
 
 class UnsafeAddress(IgnoreRequest):
@@ -69,11 +68,7 @@ class PrivateAddressMiddleware:
             pass  # a name, not an address literal
         if not self.through_proxy:
             return None  # the resolver checks it when the connection is made
-        try:
-            infos = socket.getaddrinfo(host, None)
-        except OSError:
-            return None  # let the download fail with its own DNS error
-        return next((i[4][0] for i in infos if unsafe_ip(str(i[4][0]))), None)
+        return non_public(host)  # a name that does not resolve fails with its own DNS error
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         host = urlsplit(request.url).hostname or ""
