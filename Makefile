@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.qun-installed
 DATA   ?= data
 
-.PHONY: demo test test-fast lint bench bench-100k clean
+.PHONY: demo test test-fast lint bench bench-100k bench-1m clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qun needs Python 3.11 or newer")'
@@ -39,6 +39,9 @@ lint: $(STAMP)
 # MEMORY_SIZES: corpus sizes of the memory benchmark (the ratio is largest / smallest peak);
 # bench-100k is the acceptance run at 10,000 and 100,000 documents (about 45 minutes).
 MEMORY_SIZES ?= 1000,10000
+# TREND_SIZES: corpus sizes of the trends benchmark (an extracted 10,000-document corpus,
+# replicated); bench-1m adds the million-document run (about 15 minutes).
+TREND_SIZES  ?= 10000,100000
 FUZZ_INPUTS  ?= 10000
 
 bench: $(STAMP)
@@ -47,10 +50,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_longtext.py
 	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_memory.py --sizes $(MEMORY_SIZES)
+	$(BIN)/python benchmarks/bench_trends.py --sizes $(TREND_SIZES)
 	$(BIN)/python benchmarks/fuzz_extract.py --inputs $(FUZZ_INPUTS)
 
 bench-100k: $(STAMP)
 	$(BIN)/python benchmarks/bench_memory.py --sizes 10000,100000 --name memory-100k
+
+bench-1m: $(STAMP)
+	$(BIN)/python benchmarks/bench_trends.py --sizes 10000,1000000 --name trends-1m
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache

@@ -16,17 +16,16 @@ from qun.datasets import (
     network,
     store,
     trends,
+    warehouse,
 )
 
-_DOC_COLUMNS = [
-    "doc_id",
-    "outlet",
-    "title",
-    "lang",
-    "published_at",
-    "duplicate_of",
-    "text_simplified",
-]
+INPUTS = (
+    documents.SPEC,
+    mentions.CONCEPT_SPEC,
+    mentions.ORG_SPEC,
+    mentions.PARTNERSHIP_SPEC,
+    mentions.FUNDING_SPEC,
+)
 
 
 def derive_all(
@@ -38,44 +37,45 @@ def derive_all(
 ) -> dict[str, int]:
     """Compute every derived table, then write them together (store.write_together: all files
     are written before any replaces its dataset, so a failure leaves the old tables, all of
-    them); rows of the main ones. `concepts`: the lexicon's concept ids; `known_terms`: its
-    forms (emerging terms leave them out); `gazetteer_rows`: the gazetteer's organizations
-    (qun.models.gazetteer.canonical_table); `name_groups`: organization rows -> {org_id: group
-    org_id}, folding name variants (qun.models.variants.name_groups)."""
-    docs = store.read(documents.SPEC, data_dir, columns=_DOC_COLUMNS)
-    concept_rows = store.read(mentions.CONCEPT_SPEC, data_dir)
-    orgs = store.read(mentions.ORG_SPEC, data_dir)
-    partners = store.read(mentions.PARTNERSHIP_SPEC, data_dir)
-    fund = store.read(mentions.FUNDING_SPEC, data_dir)
-
-    organizations = mentions.organizations(orgs, gazetteer_rows, name_groups)
-    group_of = dict(
-        zip(organizations["org_id"].to_pylist(), organizations["group_id"].to_pylist(), strict=True)
-    )
-    group_names = dict(
-        zip(
-            organizations["group_id"].to_pylist(),
-            organizations["group_name"].to_pylist(),
-            strict=True,
+    them); rows of the main ones. The tables are aggregated in DuckDB over the datasets'
+    Parquet files (datasets.warehouse), so memory stays flat as the corpus grows.
+    `concepts`: the lexicon's concept ids; `known_terms`: its forms (emerging terms leave them
+    out); `gazetteer_rows`: the gazetteer's organizations (qun.models.gazetteer.canonical_table);
+    `name_groups`: organization rows -> {org_id: group org_id}, folding name variants
+    (qun.models.variants.name_groups)."""
+    with warehouse.connect(data_dir, INPUTS) as con:
+        organizations = mentions.organizations(con, gazetteer_rows, name_groups)
+        group_of = dict(
+            zip(
+                organizations["org_id"].to_pylist(),
+                organizations["group_id"].to_pylist(),
+                strict=True,
+            )
         )
-    )
-    spread, adopters, leadlag = diffusion.diffusion(docs, concept_rows, orgs)
-    known = {term.lower() for term in known_terms}
-    graph, backbone = network.network(docs, partners, concept_rows)
-    tables = [
-        (trends.SPEC, trends.concept_trends(docs, concept_rows, concepts)),
-        (trends.PARTNERSHIP_SPEC, trends.partnership_trends(docs, partners)),
-        (trends.FUNDING_FLOW_SPEC, trends.funding_flows(docs, fund)),
-        (events.SPEC, events.funding_events(docs, fund, group_of, group_names)),
-        (trends.GRANT_INDEX_SPEC, trends.grantmaking_index(docs, orgs, fund)),
-        (diffusion.DIFFUSION_SPEC, spread),
-        (diffusion.ADOPTERS_SPEC, adopters),
-        (diffusion.LEADLAG_SPEC, leadlag),
-        (emerging.SPEC, emerging.emerging_terms(docs, concept_rows, known)),
-        (network.NETWORK_SPEC, graph),
-        (network.BACKBONE_SPEC, backbone),
-        (mentions.ORGANIZATIONS_SPEC, organizations),
-    ]
+        group_names = dict(
+            zip(
+                organizations["group_id"].to_pylist(),
+                organizations["group_name"].to_pylist(),
+                strict=True,
+            )
+        )
+        spread, adopters, leadlag = diffusion.diffusion(con)
+        known = {term.lower() for term in known_terms}
+        graph, backbone = network.network(con)
+        tables = [
+            (trends.SPEC, trends.concept_trends(con, concepts)),
+            (trends.PARTNERSHIP_SPEC, trends.partnership_trends(con)),
+            (trends.FUNDING_FLOW_SPEC, trends.funding_flows(con)),
+            (events.SPEC, events.funding_events(con, group_of, group_names)),
+            (trends.GRANT_INDEX_SPEC, trends.grantmaking_index(con)),
+            (diffusion.DIFFUSION_SPEC, spread),
+            (diffusion.ADOPTERS_SPEC, adopters),
+            (diffusion.LEADLAG_SPEC, leadlag),
+            (emerging.SPEC, emerging.emerging_terms(con, known)),
+            (network.NETWORK_SPEC, graph),
+            (network.BACKBONE_SPEC, backbone),
+            (mentions.ORGANIZATIONS_SPEC, organizations),
+        ]
     written = store.write_together(data_dir, tables, replace_all=True)
     main = ("concept_trends", "partnership_trends", "funding_flows", "funding_events")
     return {name: written[name].rows for name in (*main, "organizations")}

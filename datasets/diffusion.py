@@ -8,13 +8,16 @@ attention, not practice (Benders et al. 2007). Reprints are folded into their or
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
+from collections import Counter
 
+import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from qun.datasets import warehouse
 from qun.datasets.store import DatasetSpec, list_of
 
 MIN_BASS_POINTS = 6  # yearly points needed before a Bass fit is attempted
@@ -128,81 +131,91 @@ def fit_bass(years: list[int], cumulative: list[int]) -> dict[str, float | str |
     }
 
 
-def diffusion(
-    documents: pa.Table, concept_mentions: pa.Table, org_mentions: pa.Table
-) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """(concept_diffusion, concept_adopters, outlet_leadlag) from the datasets."""
-    docs = documents.select(
-        ["doc_id", "outlet", "title", "published_at", "duplicate_of"]
-    ).to_pandas()
-    docs = docs[docs["duplicate_of"].isna() & docs["published_at"].notna()]
-    cm = concept_mentions.select(["doc_id", "concept"]).to_pandas().drop_duplicates()
-    cm = cm.merge(docs, on="doc_id").sort_values(["published_at", "doc_id"])
-    om = (
-        org_mentions.select(["doc_id", "org_id", "canonical"])
-        .to_pandas()
-        .drop_duplicates(["doc_id", "org_id"])
+def diffusion(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(concept_diffusion, concept_adopters, outlet_leadlag), from per-concept aggregates that
+    SQL computes over the `documents`, `concept_mentions` and `org_mentions` views: each
+    outlet's and each organization's first document mentioning the concept (ties on the date
+    go to the smaller doc_id), so memory does not grow with the corpus."""
+    sql = """
+    with docs as (
+        select doc_id, outlet, title, published_at from documents
+        where duplicate_of is null and published_at is not null
+    ),
+    cm as (
+        select distinct m.concept, d.doc_id, d.outlet, d.title, d.published_at
+        from concept_mentions m join docs d using (doc_id)
+    ),
+    om as (select distinct doc_id, org_id, canonical from org_mentions),
+    firsts as (
+        select concept, 'outlet' as adopter_kind, outlet as adopter_id, outlet as adopter,
+               published_at as first_seen, doc_id
+        from cm where outlet is not null
+        qualify row_number() over (partition by concept, outlet order by published_at, doc_id) = 1
+        union all
+        select cm.concept, 'organization', om.org_id, om.canonical, cm.published_at, cm.doc_id
+        from cm join om using (doc_id)
+        qualify row_number() over (
+            partition by cm.concept, om.org_id order by cm.published_at, cm.doc_id, om.canonical
+        ) = 1
     )
-    rows, adopters, leadlag = [], [], []
-    for concept, group in cm.groupby("concept", sort=True):
-        first = group.iloc[0]
-        outlets = group.drop_duplicates("outlet")
-        orgs = (
-            group[["doc_id", "published_at"]]
-            .merge(om, on="doc_id")
-            .sort_values(["published_at", "doc_id"])
-            .drop_duplicates("org_id")
+    select * from firsts order by concept, adopter_kind desc, first_seen, doc_id, adopter_id
+    """
+    adopters = warehouse.rows(con, sql)
+    per_concept = warehouse.rows(
+        con,
+        """
+        with cm as (
+            select distinct m.concept, d.doc_id, d.outlet, d.title, d.published_at
+            from concept_mentions m join documents d using (doc_id)
+            where d.duplicate_of is null and d.published_at is not null
         )
-        for kind, frame, id_col, name_col in (
-            ("outlet", outlets, "outlet", "outlet"),
-            ("organization", orgs, "org_id", "canonical"),
-        ):
-            for rank, row in enumerate(frame.itertuples(index=False), start=1):
-                adopters.append(
-                    {
-                        "concept": concept,
-                        "adopter_kind": kind,
-                        "adopter_id": getattr(row, id_col),
-                        "adopter": getattr(row, name_col),
-                        "rank": rank,
-                        "first_seen": row.published_at,
-                        "doc_id": row.doc_id,
-                    }
-                )
-        firsts = pd.concat([outlets["published_at"], orgs["published_at"]])
-        yearly = pd.to_datetime(firsts).dt.year.value_counts().sort_index()
-        years = list(range(int(yearly.index.min()), int(yearly.index.max()) + 1))
-        cumulative = [int(yearly[yearly.index <= y].sum()) for y in years]
+        select concept, count(*) as documents,
+               arg_min(doc_id, (published_at, doc_id)) as first_doc_id,
+               arg_min(outlet, (published_at, doc_id)) as first_outlet,
+               arg_min(title, (published_at, doc_id)) as first_title,
+               min(published_at) as first_date
+        from cm group by concept order by concept
+    """,
+    )
+    rows, ranked, leadlag = [], [], []
+    by_concept: dict[str, list[dict]] = {}
+    for a in adopters:
+        by_concept.setdefault(a["concept"], []).append(a)
+    for c in per_concept:
+        concept = c["concept"]
+        found = by_concept.get(concept, [])
+        outlets = [a for a in found if a["adopter_kind"] == "outlet"]
+        orgs = [a for a in found if a["adopter_kind"] == "organization"]
+        for group in (outlets, orgs):
+            for rank, a in enumerate(group, start=1):
+                ranked.append({**a, "rank": rank})
+        yearly = Counter(a["first_seen"].year for a in found)
+        years = list(range(min(yearly), max(yearly) + 1)) if yearly else []
+        cumulative = list(itertools.accumulate(yearly.get(y, 0) for y in years))
         rows.append(
             {
-                "concept": concept,
-                "first_date": first["published_at"],
-                "first_outlet": first["outlet"],
-                "first_doc_id": first["doc_id"],
-                "first_title": first["title"],
-                "documents": int(group["doc_id"].nunique()),
+                **c,
                 "outlets": len(outlets),
                 "organizations": len(orgs),
                 "curve": [
-                    {"year": y, "adopters": c} for y, c in zip(years, cumulative, strict=True)
+                    {"year": y, "adopters": n} for y, n in zip(years, cumulative, strict=True)
                 ],
-                **fit_bass(years, cumulative),
+                **(fit_bass(years, cumulative) if years else fit_bass([], [0])),
             }
         )
-        dates = outlets.set_index("outlet")["published_at"]
-        for leader, lead_date in dates.items():
-            for follower, follow_date in dates.items():
-                if leader != follower and lead_date <= follow_date:
+        for lead in outlets:
+            for follow in outlets:
+                if lead is not follow and lead["first_seen"] <= follow["first_seen"]:
                     leadlag.append(
                         {
                             "concept": concept,
-                            "leader": leader,
-                            "follower": follower,
-                            "lag_days": (follow_date - lead_date).days,
+                            "leader": lead["adopter_id"],
+                            "follower": follow["adopter_id"],
+                            "lag_days": (follow["first_seen"] - lead["first_seen"]).days,
                         }
                     )
     return (
         pa.Table.from_pylist(rows, schema=DIFFUSION_SCHEMA),
-        pa.Table.from_pylist(adopters, schema=ADOPTERS_SCHEMA),
+        pa.Table.from_pylist(ranked, schema=ADOPTERS_SCHEMA),
         pa.Table.from_pylist(leadlag, schema=LEADLAG_SCHEMA),
     )

@@ -4,14 +4,19 @@ concept lexicon (models/data/concepts.yaml); nothing is added to the lexicon aut
 
 from __future__ import annotations
 
+import os
 import re
 
+import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from qun.datasets import warehouse
 from qun.datasets.network import CI_CONCEPTS, WINDOW_YEARS
 from qun.datasets.store import DatasetSpec
+
+SAMPLE_ENV = "QUN_EMERGING_SAMPLE"
+DEFAULT_SAMPLE = 10_000
 
 SCHEMA = pa.schema(
     [
@@ -56,42 +61,76 @@ def _en_terms(text: str) -> list[str]:
 
 
 def emerging_terms(
-    documents: pa.Table, concept_mentions: pa.Table, known: set[str], top: int = 40
+    con: duckdb.DuckDBPyConnection, known: set[str], top: int = 40, sample: int | None = None
 ) -> pa.Table:
-    """Top rising terms per language in documents that mention collective-impact concepts."""
+    """Top rising terms per language in documents that mention collective-impact concepts.
+
+    Texts stream from the `documents` view into the vectorizer (never held as a table). With
+    more than `sample` documents (QUN_EMERGING_SAMPLE, default 10,000) in a language's latest
+    window or in the windows before it, a fixed sample of that many is read from each (the
+    same documents every run: ordered by a hash of doc_id), so time and memory stay bounded
+    however large the corpus; the status column then says how many were read."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    docs = documents.select(
-        ["doc_id", "lang", "published_at", "text_simplified", "duplicate_of"]
-    ).to_pandas()
-    cm = concept_mentions.select(["doc_id", "concept"]).to_pandas()
-    ci = set(cm.loc[cm["concept"].isin(CI_CONCEPTS), "doc_id"])
-    docs = docs[
-        docs["doc_id"].isin(ci) & docs["duplicate_of"].isna() & docs["published_at"].notna()
-    ]
+    sample = sample or int(os.environ.get(SAMPLE_ENV, "") or DEFAULT_SAMPLE)
     rows: list[dict] = []
-    for lang, analyzer in (("zh", _zh_terms), ("en", _en_terms)):
-        part = (
-            docs[docs["lang"].str.startswith("zh")] if lang == "zh" else docs[docs["lang"] == "en"]
+    for lang, analyzer, where in (
+        ("zh", _zh_terms, "lang like 'zh%'"),
+        ("en", _en_terms, "lang = 'en'"),
+    ):
+        docs = f"""
+            with ci as (
+                select distinct doc_id from concept_mentions where concept in {tuple(CI_CONCEPTS)}
+            ),
+            d as (
+                select doc_id, year(published_at) as year from documents semi join ci using (doc_id)
+                where duplicate_of is null and published_at is not null and {where}
+            ),
+            w as (select *, year > max(year) over () - {WINDOW_YEARS} as latest from d)
+        """
+        total, in_latest, last = warehouse.one(
+            con, docs + "select count(*), count(*) filter (latest), max(year) from w"
         )
-        if len(part) < 4:
+        if total < 4 or in_latest in (0, total):
             continue
-        years = pd.to_datetime(part["published_at"]).dt.year
-        last = int(years.max())
-        latest_mask = (years > last - WINDOW_YEARS).to_numpy()
-        if latest_mask.all() or not latest_mask.any():
-            continue
-        vec = TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True)
-        matrix = vec.fit_transform(part["text_simplified"].fillna(""))
+        picked = warehouse.arrow(
+            con,
+            docs
+            + """select doc_id, latest from w
+            qualify row_number() over (partition by latest order by md5(doc_id), doc_id) <= $n
+            order by doc_id""",
+            n=sample,
+        )
+        con.register("_emerging_ids", picked)
+        try:
+            texts = (
+                t
+                for batch in warehouse.batches(
+                    con,
+                    """select coalesce(d.text_simplified, '') as text
+                    from _emerging_ids i join documents d using (doc_id) order by i.doc_id""",
+                    rows=1024,
+                )
+                for t in batch.column("text").to_pylist()
+            )
+            vec = TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True)
+            matrix = vec.fit_transform(texts)
+        finally:
+            con.unregister("_emerging_ids")
+        read = picked.num_rows
+        status = "suggestion (not in the lexicon)"
+        if read < total:
+            status = f"suggestion (not in the lexicon; read {read:,} of {total:,} documents)"
+        latest_mask = picked.column("latest").to_numpy(zero_copy_only=False)
+        ids = picked.column("doc_id").to_numpy(zero_copy_only=False)
         terms = vec.get_feature_names_out()
         latest = np.asarray(matrix[latest_mask].mean(axis=0)).ravel()
         before = np.asarray(matrix[~latest_mask].mean(axis=0)).ravel()
         present = np.asarray((matrix[latest_mask] > 0).sum(axis=0)).ravel()
         growth = latest - before
-        order = np.argsort(-growth)
+        order = np.argsort(-growth, kind="stable")
         window = f"{last - WINDOW_YEARS + 1}-{last}"
-        ids = part["doc_id"].to_numpy()
-        picked = 0
+        chosen = 0
         for i in order:
             term = terms[i]
             if growth[i] <= 0 or present[i] < 2 or any(term in k or k in term for k in known):
@@ -108,10 +147,10 @@ def emerging_terms(
                     "growth": float(growth[i]),
                     "documents": int(present[i]),
                     "example_doc_id": str(ids[int(column.argmax())]),
-                    "status": "suggestion (not in the lexicon)",
+                    "status": status,
                 }
             )
-            picked += 1
-            if picked >= top:
+            chosen += 1
+            if chosen >= top:
                 break
     return pa.Table.from_pylist(rows, schema=SCHEMA)

@@ -16,12 +16,15 @@ event."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
-import pandas as pd
+import duckdb
 import pyarrow as pa
 
+from qun.datasets import warehouse
 from qun.datasets.store import DatasetSpec, list_of
 
 EVENT_DAYS = 180
@@ -69,21 +72,17 @@ def _chunks(dates: list[Any], days: int) -> list[list[int]]:
     return out
 
 
-def _v(value: Any) -> Any:
-    """A pandas cell as a Python value, None for a missing one."""
-    return None if value is None or (not isinstance(value, list) and pd.isna(value)) else value
-
-
-def _event(rows: pd.DataFrame, names: dict[str, str]) -> dict[str, Any]:
-    named = rows.dropna(subset=["recipient_key"])
-    votes = Counter(named["recipient_key"])
+def _event(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
+    """One event from its mentions (sorted by date, doc_id and offset)."""
+    named = [r for r in rows if r["recipient_key"] is not None]
+    votes = Counter(r["recipient_key"] for r in named)
     recipient = None
     if votes:
         # most often named; a tie goes to the one named first
         top = max(votes.values())
-        recipient = next(k for k in named["recipient_key"] if votes[k] == top)
-    first = rows.iloc[0]
-    pick = named[named["recipient_key"] == recipient].iloc[0] if recipient else first
+        recipient = next(r["recipient_key"] for r in named if votes[r["recipient_key"]] == top)
+    first = rows[0]
+    pick = next(r for r in named if r["recipient_key"] == recipient) if recipient else first
     funder = first["funder_key"]
     when = first["published_at"]
     alone = f"{first['doc_id']}:{first['amount_start']}"  # a mention that is an event alone
@@ -92,58 +91,98 @@ def _event(rows: pd.DataFrame, names: dict[str, str]) -> dict[str, Any]:
         "year": int(when.year),
         "event_id": hashlib.sha256(key.encode()).hexdigest()[:16],
         "funder_id": funder,
-        "funder": names.get(funder, _v(first["funder"])),
-        "funder_type": _v(first["funder_type"]),
+        "funder": names.get(funder, first["funder"]),
+        "funder_type": first["funder_type"],
         "recipient_id": recipient,
-        "recipient": names.get(recipient, _v(pick["recipient"])) if recipient else None,
-        "recipient_type": _v(pick["recipient_type"]) if recipient else None,
+        "recipient": names.get(recipient, pick["recipient"]) if recipient else None,
+        "recipient_type": pick["recipient_type"] if recipient else None,
         "recipients_named": sorted(
             {
-                names.get(k) or _v(r["recipient"]) or k
-                for k, (_, r) in zip(named["recipient_key"], named.iterrows(), strict=True)
-                if k != recipient
+                names.get(r["recipient_key"]) or r["recipient"] or r["recipient_key"]
+                for r in named
+                if r["recipient_key"] != recipient
             }
         ),
         "amount_cny": float(first["amount_cny"]),
-        "amount_text": _v(first["amount_text"]),
+        "amount_text": first["amount_text"],
         "first_reported": when,
-        "last_reported": rows["published_at"].max(),
+        "last_reported": max(r["published_at"] for r in rows),
         "mentions": len(rows),
-        "documents": int(rows["doc_id"].nunique()),
-        "outlets": int(rows["outlet"].nunique()),
-        "doc_ids": sorted(set(rows["doc_id"])),
-        "evidence": _v(pick["evidence"]),
+        "documents": len({r["doc_id"] for r in rows}),
+        "outlets": len({r["outlet"] for r in rows} - {None}),
+        "doc_ids": sorted({r["doc_id"] for r in rows}),
+        "evidence": pick["evidence"],
     }
 
 
 def funding_events(
-    documents: pa.Table, funding: pa.Table, groups: dict[str, str], names: dict[str, str]
+    con: duckdb.DuckDBPyConnection, groups: dict[str, str], names: dict[str, str]
 ) -> pa.Table:
-    """The events behind `funding` mentions. `groups`: {org_id: group id} folding name variants
-    (ids not in it are their own group); `names`: {group id: display name}."""
-    f = funding.to_pandas()
-    f = f.dropna(subset=["funder_id", "amount_cny", "published_at"])
-    if f.empty:
-        return SCHEMA.empty_table()
-    outlets = documents.select(["doc_id", "outlet"]).to_pandas()
-    f = f.merge(outlets, on="doc_id", how="left")
-    f["funder_key"] = f["funder_id"].map(lambda i: groups.get(i, i))
-    f["recipient_key"] = f["recipient_id"].map(
-        lambda i: groups.get(i, i) if isinstance(i, str) else None
+    """The events behind the `funding` view's mentions. `groups`: {org_id: group id} folding
+    name variants (ids not in it are their own group); `names`: {group id: display name}.
+    Mentions stream from SQL ordered by funder and amount, and each funder-and-amount set is
+    read whole and then dropped, so memory grows with the largest set, not the corpus."""
+    con.register(
+        "_groups",
+        pa.table({"org_id": list(groups), "group_id": list(groups.values())}, schema=_GROUPS),
     )
-    f["amount_key"] = f["amount_cny"].round().astype("int64")
-    f = f.sort_values(["published_at", "doc_id", "amount_start"], kind="stable")
-    events = []
-    for _, same in f.groupby(["funder_key", "amount_key"], sort=True):
-        for part in _chunks(list(same["published_at"]), EVENT_DAYS):
-            chunk = same.iloc[part]
-            per_doc = chunk.dropna(subset=["recipient_key"]).groupby("doc_id")["recipient_key"]
-            if per_doc.nunique().max() <= 1 or per_doc.ngroups == 0:
-                events.append(_event(chunk, names))
-                continue
-            for recipient, rows in chunk.groupby(chunk["recipient_key"].fillna(""), sort=False):
-                if recipient:
-                    events.append(_event(rows, names))
-                else:
-                    events += [_event(rows.iloc[[k]], names) for k in range(len(rows))]
+    try:
+        stream = warehouse.batches(
+            con,
+            """
+            select f.doc_id, f.published_at, f.funder_id, f.funder, f.funder_type,
+                   f.recipient_id, f.recipient, f.recipient_type, f.amount_start,
+                   f.amount_text, f.amount_cny, f.evidence, d.outlet,
+                   coalesce(gf.group_id, f.funder_id) as funder_key,
+                   case when f.recipient_id is not null
+                        then coalesce(gr.group_id, f.recipient_id) end as recipient_key,
+                   round_even(f.amount_cny, 0)::bigint as amount_key
+            from funding f
+            left join (select doc_id, outlet from documents) d using (doc_id)
+            left join _groups gf on gf.org_id = f.funder_id
+            left join _groups gr on gr.org_id = f.recipient_id
+            where f.funder_id is not null and f.amount_cny is not null
+              and f.published_at is not null
+            order by funder_key, amount_key, f.published_at, f.doc_id, f.amount_start
+            """,
+            rows=4096,
+        )
+        events: list[dict[str, Any]] = []
+        for same in _sets(stream):
+            events += _events(same, names)
+    finally:
+        con.unregister("_groups")
     return pa.Table.from_pylist(events, schema=SCHEMA)
+
+
+_GROUPS = pa.schema([("org_id", pa.string()), ("group_id", pa.string())])
+
+
+def _sets(stream: Iterator[pa.RecordBatch]) -> Iterator[list[dict[str, Any]]]:
+    """The mentions of each (funder, amount) in turn, from batches sorted by them."""
+    rows = (row for batch in stream for row in batch.to_pylist())
+    for _, same in itertools.groupby(rows, key=lambda r: (r["funder_key"], r["amount_key"])):
+        yield list(same)
+
+
+def _events(same: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The events of one funder-and-amount set (rows sorted by date, doc_id, offset)."""
+    events = []
+    for part in _chunks([r["published_at"] for r in same], EVENT_DAYS):
+        chunk = [same[k] for k in part]
+        per_doc: dict[str, set[str]] = {}
+        for r in chunk:
+            if r["recipient_key"] is not None:
+                per_doc.setdefault(r["doc_id"], set()).add(r["recipient_key"])
+        if all(len(v) <= 1 for v in per_doc.values()):  # no document names two recipients
+            events.append(_event(chunk, names))
+            continue
+        by_recipient: dict[str, list[dict[str, Any]]] = {}
+        for r in chunk:
+            by_recipient.setdefault(r["recipient_key"] or "", []).append(r)
+        for recipient, rows in by_recipient.items():
+            if recipient:
+                events.append(_event(rows, names))
+            else:
+                events += [_event([r], names) for r in rows]
+    return events

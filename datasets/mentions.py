@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
+from qun.datasets import warehouse
 from qun.datasets.store import DatasetSpec, list_of
 
 _COMMON = [
@@ -163,52 +165,48 @@ ORGANIZATIONS_SPEC = DatasetSpec(
 
 
 def organizations(
-    org_mentions: pa.Table,
+    con: duckdb.DuckDBPyConnection,
     gazetteer_rows: list[dict],
     name_groups: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None,
 ) -> pa.Table:
-    """One row per organization mentioned (and every gazetteer organization), with counts;
-    `name_groups` (rows -> {org_id: group org_id}, qun.models.variants.name_groups) puts the
-    name variants of one organization in one group (`group_id`, `group_name`)."""
-    import pandas as pd
-
-    m = org_mentions.select(
-        ["doc_id", "published_at", "org_id", "canonical", "text", "type", "sector"]
-    ).to_pandas()
-    gaz = pd.DataFrame(gazetteer_rows)
-    stats = (
-        m.groupby("org_id")
-        .agg(
-            mentions=("doc_id", "count"),
-            documents=("doc_id", "nunique"),
-            first_seen=("published_at", "min"),
-            last_seen=("published_at", "max"),
+    """One row per organization mentioned (and every gazetteer organization), with counts from
+    the `org_mentions` view (aggregated in SQL); `name_groups` (rows -> {org_id: group org_id},
+    qun.models.variants.name_groups) puts the name variants of one organization in one group
+    (`group_id`, `group_name`). An organization outside the gazetteer takes its name, type and
+    sector from its earliest mention."""
+    found = {
+        r["org_id"]: r
+        for r in warehouse.rows(
+            con,
+            """
+            select org_id, count(*) as mentions, count(distinct doc_id) as documents,
+                   min(published_at) as first_seen, max(published_at) as last_seen,
+                   arg_min(canonical, (published_at, doc_id, start)) as canonical,
+                   arg_min(type, (published_at, doc_id, start)) as type,
+                   arg_min(sector, (published_at, doc_id, start)) as sector,
+                   list_sort(list(distinct text) filter (text is not null)) as aliases
+            from org_mentions group by org_id order by org_id
+        """,
         )
-        .reset_index()
-    )
-    found = (
-        m.groupby("org_id")
-        .agg(
-            canonical=("canonical", "first"),
-            type=("type", "first"),
-            sector=("sector", "first"),
-            aliases=("text", lambda s: sorted(set(s))),
+    }
+    rows = []
+    for gaz in gazetteer_rows:
+        seen = found.pop(gaz["org_id"], None) or {}
+        rows.append(
+            {
+                **gaz,
+                **{k: seen.get(k) for k in ("first_seen", "last_seen")},
+                "mentions": seen.get("mentions", 0),
+                "documents": seen.get("documents", 0),
+            }
         )
-        .reset_index()
-    )
-    found = found[~found["org_id"].isin(gaz["org_id"])]
-    found["in_gazetteer"] = False
-    found["name_zh"] = None
-    found["name_en"] = None
-    table = pd.concat([gaz, found], ignore_index=True).merge(stats, on="org_id", how="left")
-    table[["mentions", "documents"]] = table[["mentions", "documents"]].fillna(0).astype("int64")
-    table["sector"] = table["sector"].fillna("unknown")
-    table = table.astype({"first_seen": "object", "last_seen": "object"})
-    table = table.where(table.notna(), None)
-    groups = name_groups(table.to_dict("records")) if name_groups else {}
-    table["group_id"] = [groups.get(i, i) for i in table["org_id"]]
-    names = dict(zip(table["org_id"], table["canonical"], strict=True))
-    table["group_name"] = [names.get(g) or g for g in table["group_id"]]
-    return pa.Table.from_pandas(
-        table[ORGANIZATIONS_SCHEMA.names], schema=ORGANIZATIONS_SCHEMA, preserve_index=False
-    )
+    for r in found.values():
+        rows.append({**r, "in_gazetteer": False, "name_zh": None, "name_en": None})
+    for r in rows:
+        r["sector"] = r.get("sector") or "unknown"
+    groups = name_groups(rows) if name_groups else {}
+    names = {r["org_id"]: r.get("canonical") for r in rows}
+    for r in rows:
+        r["group_id"] = groups.get(r["org_id"], r["org_id"])
+        r["group_name"] = names.get(r["group_id"]) or r["group_id"]
+    return pa.Table.from_pylist(rows, schema=ORGANIZATIONS_SCHEMA)

@@ -376,6 +376,27 @@ def _dataset(spec: DatasetSpec, root: Path, files: list[Path]) -> ds.Dataset:
     )
 
 
+def readable_files(spec: DatasetSpec, data_dir: Path | str) -> list[Path]:
+    """The dataset's files whose footers read (a damaged one raises DamagedFile, or in skip
+    mode is left out and recorded), as read() takes them."""
+    return _readable(spec, part_files(spec, data_dir))
+
+
+def file_columns(path: Path) -> list[str]:
+    """The columns stored in one Parquet file (from its footer)."""
+    return pq.read_schema(path).names
+
+
+def arrow_dataset(spec: DatasetSpec, data_dir: Path | str) -> ds.Dataset:
+    """The dataset as a pyarrow dataset with the dataset's schema (for engines that stream it,
+    DuckDB say), every file's footer checked first as read() checks it; an empty one when the
+    dataset does not exist yet."""
+    files = _readable(spec, part_files(spec, data_dir))
+    if not files:
+        return ds.dataset(spec.schema.empty_table())
+    return _dataset(spec, spec.path(data_dir), files)
+
+
 def read(
     spec: DatasetSpec,
     data_dir: Path | str,

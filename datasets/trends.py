@@ -7,10 +7,10 @@ volume does not pass for growth in attention. `*` stands for all outlets or all 
 
 from __future__ import annotations
 
-import pandas as pd
+import duckdb
 import pyarrow as pa
 
-from qun.datasets.documents import originals
+from qun.datasets import warehouse
 from qun.datasets.store import DatasetSpec
 
 ALL = "*"
@@ -40,52 +40,71 @@ SPEC = DatasetSpec(
 )
 
 
-def _period(dates: pd.Series, granularity: str) -> tuple[pd.Series, pd.Series]:
-    p = pd.to_datetime(dates).dt.to_period({"year": "Y", "quarter": "Q", "month": "M"}[granularity])
-    labels = p.astype(str)
-    return labels, p.dt.start_time.dt.date
+# a document's period in each granularity, labelled as pandas labels periods (2019, 2019Q1,
+# 2019-01), with the period's first day
+_PERIODS = """
+    (values
+        ('year', strftime(d.published_at, '%Y'), date_trunc('year', d.published_at)),
+        ('quarter', strftime(d.published_at, '%Y') || 'Q' || quarter(d.published_at),
+            date_trunc('quarter', d.published_at)),
+        ('month', strftime(d.published_at, '%Y-%m'), date_trunc('month', d.published_at))
+    ) p(granularity, period, period_start)
+"""
+# originals (reprints folded into them) with a publication date
+ORIGINALS = "select * from documents where duplicate_of is null and published_at is not null"
 
 
-def concept_trends(documents: pa.Table, mentions: pa.Table, concepts: list[str]) -> pa.Table:
-    """Trend rows for every concept, period, outlet (and all) and language (and all)."""
-    docs = documents.select(
-        ["doc_id", "outlet", "lang", "published_at", "duplicate_of"]
-    ).to_pandas()
-    docs = docs[docs["duplicate_of"].isna() & docs["published_at"].notna()]
-    ment = mentions.select(["doc_id", "concept"]).to_pandas()
-    ment = ment[ment["doc_id"].isin(docs["doc_id"])]
-    per_doc = ment.groupby(["doc_id", "concept"]).size().rename("mentions").reset_index()
-    frames = []
-    for gran in GRANULARITIES:
-        d = docs.copy()
-        d["period"], d["period_start"] = _period(d["published_at"], gran)
-        for outlet_all in (False, True):
-            for lang_all in (False, True):
-                g = d.copy()
-                if outlet_all:
-                    g["outlet"] = ALL
-                if lang_all:
-                    g["lang"] = ALL
-                keys = ["period", "period_start", "outlet", "lang"]
-                totals = g.groupby(keys).size().rename("docs_total").reset_index()
-                grid = totals.merge(pd.DataFrame({"concept": concepts}), how="cross")
-                hits = g[["doc_id", *keys]].merge(per_doc, on="doc_id")
-                agg = (
-                    hits.groupby([*keys, "concept"])
-                    .agg(docs_mentioning=("doc_id", "nunique"), mentions=("mentions", "sum"))
-                    .reset_index()
-                )
-                out = grid.merge(agg, on=[*keys, "concept"], how="left")
-                out[["docs_mentioning", "mentions"]] = (
-                    out[["docs_mentioning", "mentions"]].fillna(0).astype("int64")
-                )
-                out["granularity"] = gran
-                frames.append(out)
-    result = pd.concat(frames, ignore_index=True).drop_duplicates(
-        ["granularity", "period", "concept", "outlet", "lang"]
-    )
-    result["share"] = result["docs_mentioning"] / result["docs_total"]
-    return pa.Table.from_pandas(result[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+def _grouped(keys: str, levels: tuple[str, ...], select: str, source: str) -> str:
+    """`select` over `source` grouped by `keys` plus each of `levels` (GROUPING SETS); a column
+    of a level that leaves it out is `*`, and a row whose value is missing counts in `*` only."""
+    columns = sorted({c.strip() for lv in levels for c in lv.split(",") if c.strip()})
+    sets = ", ".join(f"({keys}{', ' if lv else ''}{lv})" for lv in levels)
+    flags = ", ".join(f"grouping({c}) as _all_{c}" for c in columns)
+    raw = ", ".join(columns)
+    outer = ", ".join(f"coalesce({c}, '*') as {c}" for c in columns)
+    known = " and ".join(f"not (_all_{c} = 0 and {c} is null)" for c in columns)
+    return f"""
+        select * exclude ({raw}, {", ".join(f"_all_{c}" for c in columns)}), {outer}
+        from (select {keys}, {raw}, {flags}, {select} from {source} group by grouping sets ({sets}))
+        where {known}
+    """
+
+
+def concept_trends(con: duckdb.DuckDBPyConnection, concepts: list[str]) -> pa.Table:
+    """Trend rows for every concept, period, outlet (and all) and language (and all), in SQL
+    over the `documents` and `concept_mentions` views (datasets.warehouse)."""
+    levels = ("outlet, lang", "outlet", "lang", "")
+    keys = "granularity, period, period_start"
+    sql = f"""
+    with docs as ({ORIGINALS}),
+    per_doc as (
+        select m.doc_id, m.concept, count(*) as mentions
+        from concept_mentions m semi join docs using (doc_id)
+        group by all
+    ),
+    doc_periods as (
+        select d.doc_id, d.outlet, d.lang, p.granularity, p.period,
+               p.period_start::date as period_start
+        from docs d, {_PERIODS}
+    ),
+    hits_in as (select * from doc_periods join per_doc using (doc_id)),
+    totals as ({_grouped(keys, levels, "count(*) as docs_total", "doc_periods")}),
+    hits as ({
+        _grouped(
+            keys + ", concept",
+            levels,
+            "count(*) as docs_mentioning, sum(mentions) as mentions",
+            "hits_in",
+        )
+    })
+    select t.granularity, t.period, t.period_start, c.concept, t.outlet, t.lang,
+           coalesce(h.docs_mentioning, 0) as docs_mentioning,
+           coalesce(h.mentions, 0) as mentions, t.docs_total,
+           coalesce(h.docs_mentioning, 0) / t.docs_total as share
+    from totals t cross join (select unnest($concepts::varchar[]) as concept) c
+    left join hits h using (granularity, period, period_start, outlet, lang, concept)
+    """
+    return warehouse.table(con, sql, SCHEMA, concepts=list(concepts))
 
 
 PARTNERSHIP_SCHEMA = pa.schema(
@@ -112,56 +131,47 @@ PARTNERSHIP_SPEC = DatasetSpec(
 )
 
 
-def partnership_trends(documents: pa.Table, partnerships: pa.Table) -> pa.Table:
+def partnership_trends(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Partnerships per period (year, quarter) and sector pair (and `*` for all pairs), with
     the shares of horizontal and vertical ones among those of known direction. Reprints are
-    folded into their original; the same pair in one document counts once."""
-    kept = originals(documents)
-    p = partnerships.select(
-        [
-            "doc_id",
-            "published_at",
-            "org_a_id",
-            "org_b_id",
-            "org_a_sector",
-            "org_b_sector",
-            "direction",
-        ]
-    ).to_pandas()
-    p = p[p["doc_id"].isin(kept) & p["published_at"].notna()]
-    p = p.drop_duplicates(["doc_id", "org_a_id", "org_b_id"])
-    if p.empty:
-        return PARTNERSHIP_SCHEMA.empty_table()
-    p["sector_pair"] = [
-        "–".join(sorted((a, b))) for a, b in zip(p["org_a_sector"], p["org_b_sector"], strict=True)
-    ]
-    frames = []
-    for gran in ("year", "quarter"):
-        g = p.copy()
-        g["period"], g["period_start"] = _period(g["published_at"], gran)
-        for pairs_all in (False, True):
-            h = g.copy()
-            if pairs_all:
-                h["sector_pair"] = ALL
-            keys = ["period", "period_start", "sector_pair"]
-            counts = h.pivot_table(
-                index=keys, columns="direction", values="doc_id", aggfunc="count", fill_value=0
-            ).reset_index()
-            for col in ("horizontal", "vertical", "unknown"):
-                if col not in counts:
-                    counts[col] = 0
-            counts["partnerships"] = counts[["horizontal", "vertical", "unknown"]].sum(axis=1)
-            known = counts["horizontal"] + counts["vertical"]
-            counts["horizontal_share"] = (counts["horizontal"] / known).where(known > 0)
-            counts["vertical_share"] = (counts["vertical"] / known).where(known > 0)
-            counts["granularity"] = gran
-            frames.append(counts)
-    result = pd.concat(frames, ignore_index=True)
-    for col in ("partnerships", "horizontal", "vertical", "unknown"):
-        result[col] = result[col].astype("int64")
-    return pa.Table.from_pandas(
-        result[PARTNERSHIP_SCHEMA.names], schema=PARTNERSHIP_SCHEMA, preserve_index=False
-    )
+    folded into their original; the same pair in one document counts once (its first mention
+    in the text)."""
+    sql = f"""
+    with p as (
+        select p.*, d.published_at as date
+        from partnerships p join ({ORIGINALS}) d using (doc_id)
+        qualify row_number() over (
+            partition by p.doc_id, p.org_a_id, p.org_b_id order by p.evidence_start) = 1
+    ),
+    pairs as (
+        select least(coalesce(org_a_sector, 'unknown'), coalesce(org_b_sector, 'unknown'))
+               || '–' ||
+               greatest(coalesce(org_a_sector, 'unknown'), coalesce(org_b_sector, 'unknown'))
+               as sector_pair,
+               direction, g.granularity, g.period, g.period_start::date as period_start
+        from p, (values
+            ('year', strftime(p.date, '%Y'), date_trunc('year', p.date)),
+            ('quarter', strftime(p.date, '%Y') || 'Q' || quarter(p.date),
+                date_trunc('quarter', p.date))
+        ) g(granularity, period, period_start)
+    ),
+    counts as ({
+        _grouped(
+            "granularity, period, period_start",
+            ("sector_pair", ""),
+            "count(*) filter (direction = 'horizontal') as horizontal, "
+            "count(*) filter (direction = 'vertical') as vertical, "
+            "count(*) filter (direction = 'unknown') as unknown",
+            "pairs",
+        )
+    })
+    select *, horizontal + vertical + unknown as partnerships,
+           horizontal / nullif(horizontal + vertical, 0) as horizontal_share,
+           vertical / nullif(horizontal + vertical, 0) as vertical_share
+    from counts
+    where horizontal + vertical + unknown > 0
+    """
+    return warehouse.table(con, sql, PARTNERSHIP_SCHEMA)
 
 
 FUNDING_FLOW_SCHEMA = pa.schema(
@@ -206,56 +216,53 @@ GRANT_INDEX_SPEC = DatasetSpec(
 )
 
 
-def funding_flows(documents: pa.Table, funding: pa.Table) -> pa.Table:
-    """Named funder -> named recipient per year, in CNY, reprints folded into originals."""
-    f = funding.to_pandas()
-    f = f[f["doc_id"].isin(originals(documents)) & f["published_at"].notna()]
-    f = f.dropna(subset=["funder_id", "recipient_id"])
-    if f.empty:
-        return FUNDING_FLOW_SCHEMA.empty_table()
-    f["year"] = pd.to_datetime(f["published_at"]).dt.year.astype("int32")
-    out = (
-        f.groupby(["year", "funder_id", "recipient_id"])
-        .agg(
-            funder=("funder", "first"),
-            funder_type=("funder_type", "first"),
-            recipient=("recipient", "first"),
-            recipient_type=("recipient_type", "first"),
-            mentions=("doc_id", "count"),
-            amount_cny=("amount_cny", "sum"),
-        )
-        .reset_index()
-    )
-    return pa.Table.from_pandas(
-        out[FUNDING_FLOW_SCHEMA.names], schema=FUNDING_FLOW_SCHEMA, preserve_index=False
-    )
+def funding_flows(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Named funder -> named recipient per year, in CNY, reprints folded into originals; names
+    and types as the earliest mention gives them."""
+    sql = f"""
+    select year(d.published_at)::int as year, f.funder_id, f.recipient_id,
+           first(f.funder order by d.published_at, f.doc_id, f.amount_start)
+               filter (f.funder is not null) as funder,
+           first(f.funder_type order by d.published_at, f.doc_id, f.amount_start)
+               filter (f.funder_type is not null) as funder_type,
+           first(f.recipient order by d.published_at, f.doc_id, f.amount_start)
+               filter (f.recipient is not null) as recipient,
+           first(f.recipient_type order by d.published_at, f.doc_id, f.amount_start)
+               filter (f.recipient_type is not null) as recipient_type,
+           count(*) as mentions, coalesce(sum(f.amount_cny), 0) as amount_cny
+    from funding f join ({ORIGINALS}) d using (doc_id)
+    where f.funder_id is not null and f.recipient_id is not null
+    group by all
+    """
+    return warehouse.table(con, sql, FUNDING_FLOW_SCHEMA)
 
 
-def grantmaking_index(documents: pa.Table, org_mentions: pa.Table, funding: pa.Table) -> pa.Table:
+def grantmaking_index(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Per year: distinct foundations seen funding someone, foundations mentioned at all, and
     the share of foundation mentions that are in a funder role (reprints folded)."""
-    kept = originals(documents)
-    m = org_mentions.select(["doc_id", "published_at", "org_id", "type"]).to_pandas()
-    m = m[m["doc_id"].isin(kept) & m["published_at"].notna() & (m["type"] == "foundation")]
-    f = funding.to_pandas()
-    f = f[f["doc_id"].isin(kept) & f["published_at"].notna() & (f["funder_type"] == "foundation")]
-    if m.empty:
-        return GRANT_INDEX_SCHEMA.empty_table()
-    m["year"] = pd.to_datetime(m["published_at"]).dt.year
-    f["year"] = pd.to_datetime(f["published_at"]).dt.year
-    rows = []
-    for year in sorted(m["year"].unique()):
-        my, fy = m[m["year"] == year], f[f["year"] == year]
-        funder_mentions = len(fy.drop_duplicates(["doc_id", "funder_id", "amount_start"]))
-        rows.append(
-            {
-                "year": int(year),
-                "foundations_funding": int(fy["funder_id"].nunique()),
-                "foundations_mentioned": int(my["org_id"].nunique()),
-                "foundation_mentions": len(my),
-                "foundation_funder_mentions": funder_mentions,
-                "funder_role_share": funder_mentions / len(my) if len(my) else None,
-                "grant_amount_cny": float(fy["amount_cny"].fillna(0).sum()),
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=GRANT_INDEX_SCHEMA)
+    sql = f"""
+    with docs as ({ORIGINALS}),
+    m as (
+        select year(d.published_at)::int as year, count(distinct m.org_id) as mentioned,
+               count(*) as mentions
+        from org_mentions m join docs d using (doc_id)
+        where m.type = 'foundation'
+        group by all
+    ),
+    f as (
+        select year(d.published_at)::int as year, count(distinct f.funder_id) as funding,
+               count(distinct (f.doc_id, f.funder_id, f.amount_start)) as funder_mentions,
+               coalesce(sum(f.amount_cny), 0) as amount
+        from funding f join docs d using (doc_id)
+        where f.funder_type = 'foundation'
+        group by all
+    )
+    select m.year, coalesce(f.funding, 0) as foundations_funding,
+           m.mentioned as foundations_mentioned, m.mentions as foundation_mentions,
+           coalesce(f.funder_mentions, 0) as foundation_funder_mentions,
+           coalesce(f.funder_mentions, 0) / m.mentions as funder_role_share,
+           coalesce(f.amount, 0.0) as grant_amount_cny
+    from m left join f using (year)
+    order by m.year
+    """
+    return warehouse.table(con, sql, GRANT_INDEX_SCHEMA)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from qun.datasets import documents, events, mentions
+from qun.datasets import documents, events, mentions, warehouse
 from qun.datasets.read import load
 from qun.models import variants
 from qun.models.gazetteer import canonical_table
@@ -29,6 +29,12 @@ def test_variants_of_one_organization_are_one_group(a: str, b: str) -> None:
 def test_different_organizations_stay_apart(a: str, b: str) -> None:
     grouped = variants.group([("a", a, 2), ("b", b, 1)])
     assert grouped["a"] != grouped["b"]
+
+
+def _events(docs: pa.Table, fund: pa.Table, groups: dict, names: dict) -> pa.Table:
+    """funding_events over these tables as the `documents` and `funding` views."""
+    with warehouse.connect(tables={"documents": docs, "funding": fund}) as con:
+        return events.funding_events(con, groups, names)
 
 
 def test_the_sample_variants_fold_under_the_most_named() -> None:
@@ -140,7 +146,7 @@ def test_one_gift_in_several_reports_is_one_event() -> None:
         ]
     )
     docs = _docs([("news", "A"), ("talk", "A"), ("report", "B"), ("reprint", "C"), ("later", "B")])
-    table = events.funding_events(docs, fund, {"f": "f"}, {"f": "恒信慈善基金会", "g": "恒信集团"})
+    table = _events(docs, fund, {"f": "f"}, {"f": "恒信慈善基金会", "g": "恒信集团"})
     got = sorted(table.to_pylist(), key=lambda e: e["first_reported"])
     assert len(got) == 2
     first = got[0]
@@ -173,7 +179,7 @@ def test_a_grant_list_of_equal_amounts_stays_several_gifts() -> None:
             },
         ]
     )
-    table = events.funding_events(_docs([("list", "X"), ("news", "Y")]), fund, {}, {})
+    table = _events(_docs([("list", "X"), ("news", "Y")]), fund, {}, {})
     by_recipient = {e["recipient_id"]: e for e in table.to_pylist()}
     assert table.num_rows == 4 and set(by_recipient) == {"a", "b", "c", None}
     assert by_recipient["b"]["mentions"] == 2 and by_recipient["b"]["documents"] == 2
@@ -188,9 +194,7 @@ def test_name_variants_of_a_funder_are_one_funder() -> None:
             {**gift, "doc_id": "en", "funder_id": "f2", "funder": "Hengxin Charitable Foundation"},
         ]
     )
-    table = events.funding_events(
-        _docs([("zh", "A"), ("en", "B")]), fund, {"f2": "f1"}, {"f1": "恒信慈善基金会"}
-    )
+    table = _events(_docs([("zh", "A"), ("en", "B")]), fund, {"f2": "f1"}, {"f1": "恒信慈善基金会"})
     assert table.num_rows == 1
     assert table.to_pylist()[0]["funder"] == "恒信慈善基金会"
 
@@ -199,7 +203,7 @@ def test_no_funder_amount_or_date_makes_no_event() -> None:
     fund = _fund(
         [{"doc_id": "d", "funder_id": None, "amount_cny": 1e4, "published_at": "2020-01-01"}]
     )
-    assert events.funding_events(_docs([("d", "A")]), fund, {}, {}).num_rows == 0
+    assert _events(_docs([("d", "A")]), fund, {}, {}).num_rows == 0
 
 
 def test_the_report_ranks_funders_by_events(demo_dir: Path) -> None:

@@ -26,7 +26,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 import qun as qun_package
-from qun.datasets import charts, diffusion, documents, events, mentions, store, trends
+from qun.datasets import charts, diffusion, documents, events, mentions, store, trends, warehouse
 from qun.datasets.intervals import wilson
 from qun.datasets.report import export_tables, neutralise, write_report
 from qun.spiders.registry import load_sources
@@ -267,9 +267,8 @@ def small_data_dir(data: Path, source: str = "sample-observer") -> Path:
 
 def _funding_events(data: Path) -> None:
     """The funding events of the stored funding mentions, as `qun trends` derives them."""
-    found = events.funding_events(
-        store.read(documents.SPEC, data), store.read(mentions.FUNDING_SPEC, data), {}, {}
-    )
+    with warehouse.connect(data, [documents.SPEC, mentions.FUNDING_SPEC]) as con:
+        found = events.funding_events(con, {}, {})
     store.write(events.SPEC, data, found, replace_all=True)
 
 
