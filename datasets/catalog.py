@@ -62,6 +62,8 @@ def date_range(data_dir: Path | str) -> tuple[str | None, str | None]:
 
 def holds_datasets(data_dir: Path | str) -> bool:
     """Whether `data_dir` holds any qun dataset (a folder named after one)."""
+    if store.filesystem(data_dir) is not None:  # a URL: folders exist as their files' keys
+        return any(store.part_files(spec, data_dir) for spec in ALL)
     return any(spec.path(data_dir).is_dir() for spec in ALL)
 
 

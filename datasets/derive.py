@@ -7,6 +7,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import pyarrow as pa
+
 from qun.datasets import (
     diffusion,
     documents,
@@ -43,6 +46,27 @@ def derive_all(
     out); `gazetteer_rows`: the gazetteer's organizations (qun.models.gazetteer.canonical_table);
     `name_groups`: organization rows -> {org_id: group org_id}, folding name variants
     (qun.models.variants.name_groups)."""
+    args = (data_dir, concepts, known_terms, gazetteer_rows, name_groups)
+    try:
+        tables = _compute(*args)
+    except (duckdb.Error, pa.ArrowException, OSError):
+        # a file whose footer reads but whose pages do not: name it (DamagedFile), or with
+        # --skip-damaged leave it out and compute from the rest
+        if not warehouse.find_damaged(data_dir, INPUTS):
+            raise
+        tables = _compute(*args)
+    written = store.write_together(data_dir, tables, replace_all=True)
+    main = ("concept_trends", "partnership_trends", "funding_flows", "funding_events")
+    return {name: written[name].rows for name in (*main, "organizations")}
+
+
+def _compute(
+    data_dir: Path | str,
+    concepts: list[str],
+    known_terms: Iterable[str],
+    gazetteer_rows: list[dict[str, Any]],
+    name_groups: Callable[[list[dict[str, Any]]], dict[str, str]] | None,
+) -> list[tuple[store.DatasetSpec, pa.Table]]:
     with warehouse.connect(data_dir, INPUTS) as con:
         organizations = mentions.organizations(con, gazetteer_rows, name_groups)
         group_of = dict(
@@ -76,6 +100,4 @@ def derive_all(
             (network.BACKBONE_SPEC, backbone),
             (mentions.ORGANIZATIONS_SPEC, organizations),
         ]
-    written = store.write_together(data_dir, tables, replace_all=True)
-    main = ("concept_trends", "partnership_trends", "funding_flows", "funding_events")
-    return {name: written[name].rows for name in (*main, "organizations")}
+    return tables

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qun.datasets import remote
 from qun.datasets.store import DatasetError
 
 LOCK_FILE = ".qun.lock"
@@ -28,7 +29,7 @@ class DataDirBusy(DatasetError):
 def hold(data_dir: Path | str, command: str) -> Iterator[Path]:
     """Hold the data folder's lock for the block (creating the folder); raise DataDirBusy at
     once when another process holds it. Re-entrant within a process."""
-    root = Path(data_dir)
+    root = Path(remote.work_dir(data_dir))  # a URL's lock is on this machine (datasets.remote)
     root.mkdir(parents=True, exist_ok=True)
     path = (root / LOCK_FILE).resolve()
     with _guard:
@@ -47,7 +48,9 @@ def hold(data_dir: Path | str, command: str) -> Iterator[Path]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DataDirBusy(f"{root} is in use by {_holder(path)}: wait for it to end") from None
+            raise DataDirBusy(
+                f"{data_dir} is in use by {_holder(path)}: wait for it to end"
+            ) from None
         os.ftruncate(fd, 0)
         info = {"pid": os.getpid(), "command": command, "started": datetime.now(UTC).isoformat()}
         os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)

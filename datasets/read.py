@@ -142,30 +142,28 @@ def validate(data_dir: Path | str) -> list[str]:
     dataset's, duplicate keys, and temporary files left by an interrupted write. Every dataset
     is checked; only the keys of a dataset whose own files have problems are left unchecked."""
     problems: list[str] = []
-    marker = store.switching_marker(data_dir)
-    if marker.exists():
-        names = ", ".join(marker.read_text("utf-8").split())
+    switching = store.switching(data_dir)
+    if switching is not None:
+        names = ", ".join(switching)
         problems.append(
             f"{names}: an interrupted write stopped while moving these into place, so some may be "
             "from the last computation and some from the one before: `qun trends` makes them "
             "consistent"
         )
     for spec in catalog.ALL:
-        root = spec.path(data_dir)
-        if not root.exists():
-            continue
-        for tmp in sorted(root.glob("*/.*.tmp")):
+        for tmp in store.stale_files(spec, data_dir):
             problems.append(
                 f"{spec.name}: {tmp} is left over from an interrupted write "
                 "(the next write of this dataset removes it)"
             )
         before = len(problems)
+        fs = store.filesystem(data_dir)
         for part in store.part_files(spec, data_dir):
-            problem = store.file_problem(part, full=True)
+            problem = store.file_problem(part, full=True, fs=fs)
             if problem is not None:
                 problems.append(f"{spec.name}: {part} is damaged: {problem}")
                 continue
-            schema = ds.dataset(part, format="parquet").schema
+            schema = ds.dataset(str(part), format="parquet", filesystem=fs).schema
             meta = schema.metadata or {}
             if meta.get(b"qun.dataset") != spec.name.encode():
                 problems.append(f"{spec.name}: {part} is not marked as this dataset")

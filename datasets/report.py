@@ -23,7 +23,17 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from qun.datasets import charts, diffusion, documents, events, mentions, network, store, trends
+from qun.datasets import (
+    charts,
+    diffusion,
+    documents,
+    events,
+    mentions,
+    network,
+    remote,
+    store,
+    trends,
+)
 from qun.datasets.intervals import (
     CHANGE_RULE,
     clear_change,
@@ -162,7 +172,13 @@ class _Section:
         return "".join(parts) + self.extra
 
 
-def _read(data_dir: Path) -> dict[str, pd.DataFrame]:
+def default_out(data_dir: Path | str) -> Path:
+    """Where the report goes without --out: `<data-dir>/report/index.html`, or for a data
+    directory given as a URL, `report/index.html` in its local work folder (datasets.remote)."""
+    return Path(remote.work_dir(data_dir)) / "report" / "index.html"
+
+
+def _read(data_dir: Path | str) -> dict[str, pd.DataFrame]:
     docs = store.read(
         documents.SPEC,
         data_dir,
@@ -305,9 +321,9 @@ def write_report(
     `charts/` and CSV/XLSX tables next to it; return the HTML path. `sample_sources`: the ids
     of the registry's synthetic sample sources (the report says so when it is built from them);
     `version`: qun's version (the installed one by default); `generated`: now by default."""
-    out = out or Path(data_dir) / "report" / "index.html"
+    out = out or default_out(data_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    d = _read(Path(data_dir))
+    d = _read(remote.data_dir(data_dir))
     docs, trend, cm, om = d["docs"], d["trend"], d["cm"], d["om"]
     facts = findings(
         trend[

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from qun.datasets import store
+from qun.datasets import remote, store
 
 STATE_DIR = ".qun-state"
 
@@ -26,6 +26,12 @@ def fingerprint(
 ) -> str:
     """A hash of the datasets' files (path, size, mtime, inode) and of other files and settings."""
     digest = hashlib.sha256()
+    fs = store.filesystem(data_dir)
+    if fs is not None:  # a URL: its files' sizes and modification times, as the store lists them
+        parts = [p for spec in specs for p in store.part_files(spec, data_dir)]
+        for info in fs.get_file_info(parts):
+            digest.update(f"{info.path}|{info.size}|{info.mtime_ns}\n".encode())
+        specs = []
     paths = [p for spec in specs for p in store.part_files(spec, data_dir)] + list(files)
     for path in paths:
         try:
@@ -39,7 +45,7 @@ def fingerprint(
 
 
 def _file(data_dir: Path | str, step: str) -> Path:
-    return Path(data_dir) / STATE_DIR / f"{step}.json"
+    return Path(remote.work_dir(data_dir)) / STATE_DIR / f"{step}.json"
 
 
 def unchanged(data_dir: Path | str, step: str, inputs: str, outputs: str) -> Any | None:

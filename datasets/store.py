@@ -5,6 +5,10 @@ and moved into place with os.replace: a reader sees the old file or the new one,
 file. Writing a partition replaces it whole, so a rerun never duplicates rows. The schema
 version and dataset name go into the Parquet file metadata.
 
+A data directory given as a URL (`s3://bucket/prefix`, any pyarrow filesystem) gets the same
+writes through pyarrow's filesystem, with the move done as a whole-object copy
+(datasets.remote says why a reader never sees half a file there either).
+
 Readers read every file of a dataset: one that does not read raises DamagedFile naming it
 (`QUN_SKIP_DAMAGED=1`, set by `--skip-damaged`, leaves it out and records it in `skipped`), so
 nothing is computed, or written back, from part of a dataset without saying so.
@@ -28,7 +32,10 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 import pyarrow.dataset as ds  # noqa: E402
+import pyarrow.fs as pafs  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+
+from qun.datasets import remote  # noqa: E402
 
 PART_FILE = "part-0.parquet"
 
@@ -68,6 +75,14 @@ class DatasetError(RuntimeError):
     """A dataset could not be written or read; the message names the dataset and the cause."""
 
 
+def _root(data_dir: Path | str) -> remote.Root:
+    """The filesystem and path of a data directory given as a URL."""
+    try:
+        return remote.root(str(data_dir))
+    except remote.CannotOpen as exc:
+        raise DatasetError(str(exc)) from exc
+
+
 def list_of(item: pa.DataType) -> pa.DataType:
     """A list type as Parquet stores it and every reader gives it back (`list<element: ...>`),
     so the dataset's schema, the files and the data dictionary say the same."""
@@ -100,56 +115,102 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _tmp_name(folder: Path) -> Path:
-    return folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+class _Folder:
+    """A dataset's folder, on local disk or in a pyarrow filesystem (datasets.remote): where
+    new files are staged, and how they are moved into place or discarded."""
+
+    def __init__(self, spec: DatasetSpec, data_dir: Path | str) -> None:
+        self.spec = spec
+        self.remote = _root(data_dir) if remote.is_uri(data_dir) else None
+        if self.remote:
+            self.fs: pafs.FileSystem | None = self.remote.fs
+            self.root: Path | str = self.remote.join(spec.name)
+            self.shown: Path | str = self.remote.show(spec.name)
+        else:
+            self.fs = None
+            self.root = self.shown = spec.path(data_dir)
+
+    def stage(self, name: str) -> Path | str:
+        """A new temporary file in partition folder `name` (nothing visible yet)."""
+        if self.remote:
+            return remote.tmp_key(f"{self.root}/{name}", PART_FILE)
+        folder = Path(self.root) / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+
+    def sync(self, tmp: Path | str) -> None:
+        """Make a staged file durable (an object store's PUT is, once it returns)."""
+        if not self.remote:
+            _fsync(Path(tmp))
+
+    def commit(self, staged: dict[str, Path | str], replace_all: bool) -> None:
+        """Move staged files into place (renames, or whole-object copies in an object store:
+        nothing left to run out of space), then drop the partitions a replace_all write no
+        longer holds, and stale temporary files."""
+        prefix = f"{self.spec.partition}="
+        if self.remote:
+            fs = self.remote.fs
+            for name, tmp in staged.items():
+                fs.move(str(tmp), f"{self.root}/{name}/{PART_FILE}")
+            moved, dropped = {str(t) for t in staged.values()}, set()
+            for info in remote.listing(self.remote, str(self.root)):
+                name = info.path[len(str(self.root)) + 1 :].split("/", 1)[0]
+                if replace_all and name.startswith(prefix) and name not in staged:
+                    dropped.add(name)
+                elif info.base_name.startswith(".") and info.base_name.endswith(".tmp"):
+                    if info.path not in moved:  # left by a killed writer
+                        fs.delete_file(info.path)
+            for name in sorted(dropped):
+                fs.delete_dir(f"{self.root}/{name}")
+            return
+        root = Path(self.root)
+        for name, tmp in staged.items():
+            os.replace(tmp, root / name / PART_FILE)
+        if replace_all:
+            for folder in root.iterdir():
+                if folder.is_dir() and folder.name.startswith(prefix) and folder.name not in staged:
+                    shutil.rmtree(folder)
+        for stale in root.glob("*/.*.tmp"):  # left by a killed writer
+            stale.unlink(missing_ok=True)
+
+    def discard(self, staged: dict[str, Path | str]) -> None:
+        for tmp in staged.values():
+            if self.remote:
+                try:
+                    self.remote.fs.delete_file(str(tmp))
+                except (OSError, pa.ArrowException):
+                    pass  # never written, or already gone
+            else:
+                Path(tmp).unlink(missing_ok=True)
+
+    def ensure(self) -> None:
+        if not self.remote:
+            Path(self.root).mkdir(parents=True, exist_ok=True)
 
 
-def _commit(spec: DatasetSpec, root: Path, staged: dict[str, Path], replace_all: bool) -> None:
-    """Move staged files into place (renames only: nothing left to run out of space), then
-    drop the partitions a replace_all write no longer holds, and stale temporary files."""
-    for folder, tmp in staged.items():
-        os.replace(tmp, root / folder / PART_FILE)
-    if replace_all:
-        for folder in root.iterdir():
-            if (
-                folder.is_dir()
-                and folder.name.startswith(f"{spec.partition}=")
-                and folder.name not in staged
-            ):
-                shutil.rmtree(folder)
-    for stale in root.glob("*/.*.tmp"):  # left by a killed writer
-        stale.unlink(missing_ok=True)
-
-
-def _discard(staged: dict[str, Path]) -> None:
-    for tmp in staged.values():
-        tmp.unlink(missing_ok=True)
-
-
-def _stage(spec: DatasetSpec, data_dir: Path | str, table: pa.Table) -> dict[str, Path]:
+def _stage(spec: DatasetSpec, data_dir: Path | str, table: pa.Table) -> dict[str, Path | str]:
     """Write each partition of `table` to a temporary file in its folder (nothing is visible
     yet); on failure, remove them and raise DatasetError."""
     table = conform(spec, table)
-    root = spec.path(data_dir)
+    where = _Folder(spec, data_dir)
     values = pc.unique(table[spec.partition]).to_pylist() if table.num_rows else []
-    staged: dict[str, Path] = {}
+    staged: dict[str, Path | str] = {}
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        where.ensure()
         for value in sorted(values, key=str):
             part = table.filter(pc.equal(table[spec.partition], value))
             if spec.key:
                 part = part.sort_by([(k, "ascending") for k in spec.key])
             part = part.drop_columns([spec.partition]).cast(spec.file_schema)
-            folder = root / f"{spec.partition}={_safe_value(value)}"
-            folder.mkdir(parents=True, exist_ok=True)
-            staged[folder.name] = tmp = _tmp_name(folder)
-            pq.write_table(part, tmp, compression="zstd")
-            _fsync(tmp)
+            name = f"{spec.partition}={_safe_value(value)}"
+            staged[name] = tmp = where.stage(name)
+            pq.write_table(part, str(tmp), compression="zstd", filesystem=where.fs)
+            where.sync(tmp)
     except OSError as exc:  # pyarrow's IO errors are OSErrors too
-        _discard(staged)
-        raise DatasetError(f"{spec.name}: cannot write {root}: {_message(exc)}") from exc
+        where.discard(staged)
+        raise DatasetError(f"{spec.name}: cannot write {where.shown}: {_message(exc)}") from exc
     except BaseException:
-        _discard(staged)
+        where.discard(staged)
         raise
     return staged
 
@@ -172,28 +233,30 @@ def write_together(
     file of every dataset is written first, and only then are they all moved into place (renames
     only, one dataset after another), so a failure while writing, a full disk say, leaves every
     one of them as it was rather than some new and some old."""
-    staged: dict[str, dict[str, Path]] = {}
-    marker = switching_marker(data_dir)
+    staged: dict[str, dict[str, Path | str]] = {}
+    folders = {spec.name: _Folder(spec, data_dir) for spec, _ in tables}
+    marker = _Marker(data_dir)
     try:
         for spec, table in tables:
             staged[spec.name] = _stage(spec, data_dir, table)
-        # while the renames run, a marker names the datasets: a writer stopped among them leaves
+        # while the moves run, a marker names the datasets: a writer stopped among them leaves
         # some new and some old, which `qun datasets validate` then reports
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text("\n".join(spec.name for spec, _ in tables) + "\n", "utf-8")
+        marker.set([spec.name for spec, _ in tables])
         results = {}
         for spec, table in tables:
-            root, files = spec.path(data_dir), staged.pop(spec.name)
+            where, files = folders[spec.name], staged.pop(spec.name)
             try:
-                _commit(spec, root, files, replace_all)
+                where.commit(files, replace_all)
             except OSError as exc:
-                _discard(files)
-                raise DatasetError(f"{spec.name}: cannot write {root}: {_message(exc)}") from exc
-            results[spec.name] = WriteResult(root, table.num_rows, len(files))
-        marker.unlink()
+                where.discard(files)
+                raise DatasetError(
+                    f"{spec.name}: cannot write {where.shown}: {_message(exc)}"
+                ) from exc
+            results[spec.name] = WriteResult(where.shown, table.num_rows, len(files))
+        marker.clear()
     except BaseException:
-        for files in staged.values():
-            _discard(files)
+        for name, files in staged.items():
+            folders[name].discard(files)
         raise
     return results
 
@@ -201,6 +264,57 @@ def write_together(
 def switching_marker(data_dir: Path | str) -> Path:
     """The file that is present while write_together moves datasets into place."""
     return Path(data_dir) / ".qun-state" / "switching"
+
+
+def switching(data_dir: Path | str) -> list[str] | None:
+    """The datasets a write_together was moving into place when it stopped (None: none)."""
+    return _Marker(data_dir).get()
+
+
+def stale_files(spec: DatasetSpec, data_dir: Path | str) -> list[Path] | list[str]:
+    """Temporary files an interrupted write left in the dataset (the next write removes them)."""
+    if remote.is_uri(data_dir):
+        r = _root(data_dir)
+        return sorted(
+            f.path
+            for f in remote.listing(r, r.join(spec.name))
+            if f.base_name.startswith(".") and f.base_name.endswith(".tmp")
+        )
+    return sorted(spec.path(data_dir).glob("*/.*.tmp"))
+
+
+class _Marker:
+    """The switching marker of a data directory, local or in a pyarrow filesystem."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.remote = _root(data_dir) if remote.is_uri(data_dir) else None
+        self.path = self.remote.join(".qun-state", "switching") if self.remote else None
+        self.local = None if self.remote else switching_marker(data_dir)
+
+    def set(self, names: list[str]) -> None:
+        text = "\n".join(names) + "\n"
+        if self.remote:
+            with self.remote.fs.open_output_stream(self.path) as out:
+                out.write(text.encode())
+        else:
+            self.local.parent.mkdir(parents=True, exist_ok=True)
+            self.local.write_text(text, "utf-8")
+
+    def get(self) -> list[str] | None:
+        """The datasets named while a write moved them, or None when none was stopped."""
+        try:
+            if self.remote:
+                with self.remote.fs.open_input_stream(self.path) as src:
+                    return src.read().decode().split()
+            return self.local.read_text("utf-8").split()
+        except (FileNotFoundError, pa.ArrowException, OSError):
+            return None
+
+    def clear(self) -> None:
+        if self.remote:
+            self.remote.fs.delete_file(self.path)
+        else:
+            self.local.unlink()
 
 
 class StreamWriter:
@@ -217,10 +331,12 @@ class StreamWriter:
         replace_all: bool = False,
         row_group_bytes: int = 1 << 20,
     ) -> None:
-        self.spec, self.root, self.replace_all = spec, spec.path(data_dir), replace_all
+        self.spec, self.replace_all = spec, replace_all
+        self._where = _Folder(spec, data_dir)
+        self.root = self._where.shown
         self.row_group_bytes = row_group_bytes
         self.rows = 0
-        self._staged: dict[str, Path] = {}
+        self._staged: dict[str, Path | str] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.Table]] = {}
         self._pending_bytes: dict[str, int] = {}
@@ -272,25 +388,23 @@ class StreamWriter:
             group = group.sort_by([(k, "ascending") for k in self.spec.key])
         writer = self._writers.get(name)
         if writer is None:
-            folder = self.root / name
-            folder.mkdir(parents=True, exist_ok=True)
-            self._staged[name] = tmp = _tmp_name(folder)
+            self._staged[name] = tmp = self._where.stage(name)
             writer = self._writers[name] = pq.ParquetWriter(
-                tmp, self.spec.file_schema, compression="zstd"
+                str(tmp), self.spec.file_schema, compression="zstd", filesystem=self._where.fs
             )
         writer.write_table(group.cast(self.spec.file_schema))
 
     def close(self) -> WriteResult:
         """Finish every file and move them all into place; the result counts the rows."""
         with self._cleanly():
-            self.root.mkdir(parents=True, exist_ok=True)
+            self._where.ensure()
             for name in list(self._pending):
                 self._flush(name)
             for name, writer in self._writers.items():
                 writer.close()
-                _fsync(self._staged[name])
+                self._where.sync(self._staged[name])
             self._writers.clear()
-            _commit(self.spec, self.root, self._staged, self.replace_all)
+            self._where.commit(self._staged, self.replace_all)
         result = WriteResult(self.root, self.rows, len(self._staged))
         self._staged = {}
         return result
@@ -304,7 +418,7 @@ class StreamWriter:
                 pass
         self._writers.clear()
         self._pending.clear()
-        _discard(self._staged)
+        self._where.discard(self._staged)
         self._staged = {}
 
 
@@ -330,30 +444,56 @@ def skip_damaged() -> bool:
     return os.environ.get(SKIP_DAMAGED_ENV, "") not in ("", "0")
 
 
-def part_files(spec: DatasetSpec, data_dir: Path | str) -> list[Path]:
-    """The dataset's Parquet files, one per partition, in partition order."""
+def filesystem(data_dir: Path | str) -> pafs.FileSystem | None:
+    """The pyarrow filesystem of a data directory given as a URL (None for a local path)."""
+    return _root(data_dir).fs if remote.is_uri(data_dir) else None
+
+
+def dataset_root(spec: DatasetSpec, data_dir: Path | str) -> Path | str:
+    """The dataset's folder: a local path, or a path in the URL's filesystem."""
+    if remote.is_uri(data_dir):
+        return _root(data_dir).join(spec.name)
+    return spec.path(data_dir)
+
+
+def part_files(spec: DatasetSpec, data_dir: Path | str) -> list[Path] | list[str]:
+    """The dataset's Parquet files, one per partition, in partition order (paths in the
+    URL's filesystem for a data directory given as a URL)."""
+    if remote.is_uri(data_dir):
+        r = _root(data_dir)
+        base = r.join(spec.name)
+        depth = base.count("/") + 2
+        return sorted(
+            f.path
+            for f in remote.listing(r, base)
+            if f.base_name == PART_FILE and f.path.count("/") == depth
+        )
     return sorted(spec.path(data_dir).glob(f"*/{PART_FILE}"))
 
 
-def file_problem(path: Path, full: bool = False) -> str | None:
+def file_problem(
+    path: Path | str, full: bool = False, fs: pafs.FileSystem | None = None
+) -> str | None:
     """Why the file cannot be read (None when it can): its footer and schema, and with `full`
     every page of it."""
     try:
         if full:
-            pq.read_table(path)
+            pq.read_table(str(path), filesystem=fs)
         else:
-            pq.read_metadata(path)
+            pq.read_metadata(str(path), filesystem=fs)
     except (pa.ArrowException, OSError) as exc:
         return _message(exc)
     return None
 
 
-def _readable(spec: DatasetSpec, files: list[Path], full: bool = False) -> list[Path]:
+def _readable(
+    spec: DatasetSpec, files: list, full: bool = False, fs: pafs.FileSystem | None = None
+) -> list:
     """`files` whose footers read; a damaged one raises DamagedFile, or in skip mode is left out
     and recorded in `skipped`."""
     good = []
     for path in files:
-        problem = file_problem(path, full)
+        problem = file_problem(path, full, fs)
         if problem is None:
             good.append(path)
         elif skip_damaged():
@@ -363,7 +503,9 @@ def _readable(spec: DatasetSpec, files: list[Path], full: bool = False) -> list[
     return good
 
 
-def _dataset(spec: DatasetSpec, root: Path, files: list[Path]) -> ds.Dataset:
+def _dataset(
+    spec: DatasetSpec, root: Path | str, files: list, fs: pafs.FileSystem | None = None
+) -> ds.Dataset:
     partitioning = ds.partitioning(pa.schema([spec.schema.field(spec.partition)]), flavor="hive")
     # the dataset's schema, not the first file's: a file written before a nullable column was
     # added reads with that column null
@@ -373,28 +515,37 @@ def _dataset(spec: DatasetSpec, root: Path, files: list[Path]) -> ds.Dataset:
         format="parquet",
         partitioning=partitioning,
         partition_base_dir=str(root),
+        filesystem=fs,
     )
 
 
 def readable_files(spec: DatasetSpec, data_dir: Path | str) -> list[Path]:
     """The dataset's files whose footers read (a damaged one raises DamagedFile, or in skip
     mode is left out and recorded), as read() takes them."""
-    return _readable(spec, part_files(spec, data_dir))
+    files = [p for p in part_files(spec, data_dir) if p not in skipped]
+    return _readable(spec, files, fs=filesystem(data_dir))
 
 
-def file_columns(path: Path) -> list[str]:
+def check_files(spec: DatasetSpec, files: list, fs: pafs.FileSystem | None = None) -> list:
+    """`files` whose every page reads (a damaged one raises DamagedFile, or in skip mode is
+    left out and recorded in `skipped`)."""
+    return _readable(spec, files, full=True, fs=fs)
+
+
+def file_columns(path: Path | str, fs: pafs.FileSystem | None = None) -> list[str]:
     """The columns stored in one Parquet file (from its footer)."""
-    return pq.read_schema(path).names
+    return pq.read_schema(str(path), filesystem=fs).names
 
 
 def arrow_dataset(spec: DatasetSpec, data_dir: Path | str) -> ds.Dataset:
     """The dataset as a pyarrow dataset with the dataset's schema (for engines that stream it,
     DuckDB say), every file's footer checked first as read() checks it; an empty one when the
     dataset does not exist yet."""
-    files = _readable(spec, part_files(spec, data_dir))
+    fs = filesystem(data_dir)
+    files = _readable(spec, part_files(spec, data_dir), fs=fs)
     if not files:
         return ds.dataset(spec.schema.empty_table())
-    return _dataset(spec, spec.path(data_dir), files)
+    return _dataset(spec, dataset_root(spec, data_dir), files, fs)
 
 
 def read(
@@ -408,26 +559,26 @@ def read(
     DamagedFile naming it (in skip mode it is left out and recorded)."""
     names = columns or spec.schema.names
     schema = pa.schema([spec.schema.field(n) for n in names])
-    root = spec.path(data_dir)
-    files = _readable(spec, part_files(spec, data_dir))
+    root, fs = dataset_root(spec, data_dir), filesystem(data_dir)
+    files = _readable(spec, part_files(spec, data_dir), fs=fs)
     if not files:
         return schema.empty_table()
     try:
-        table = _dataset(spec, root, files).to_table(filter=filter, columns=names)
+        table = _dataset(spec, root, files, fs).to_table(filter=filter, columns=names)
     except (pa.ArrowException, OSError):
         # a footer that reads over pages that do not: find the file (slow path, errors only)
-        files = _readable(spec, files, full=True)
-        table = _dataset(spec, root, files).to_table(filter=filter, columns=names)
+        files = _readable(spec, files, full=True, fs=fs)
+        table = _dataset(spec, root, files, fs).to_table(filter=filter, columns=names)
     return table.select(names).cast(schema)
 
 
 def count(spec: DatasetSpec, data_dir: Path | str) -> int:
     """Rows in the dataset, from the Parquet metadata (no data read); a damaged file raises
     DamagedFile (in skip mode it counts 0 and is recorded)."""
-    rows = 0
+    rows, fs = 0, filesystem(data_dir)
     for path in part_files(spec, data_dir):
         try:
-            rows += pq.read_metadata(path).num_rows
+            rows += pq.read_metadata(str(path), filesystem=fs).num_rows
         except (pa.ArrowException, OSError) as exc:
             if not skip_damaged():
                 raise DamagedFile(spec.name, path, _message(exc)) from exc
@@ -448,10 +599,12 @@ def scan(
     schema = pa.schema([spec.schema.field(n) for n in names])
     field = spec.schema.field(spec.partition)
     in_file = [n for n in names if n != spec.partition]
-    for path in _readable(spec, part_files(spec, data_dir)):
-        value = path.parent.name.partition("=")[2]
+    fs = filesystem(data_dir)
+    for path in _readable(spec, part_files(spec, data_dir), fs=fs):
+        value = str(path).rsplit("/", 2)[-2].partition("=")[2]
+        source = fs.open_input_file(path) if fs else path
         try:
-            with pq.ParquetFile(path, buffer_size=1 << 20) as pf:
+            with pq.ParquetFile(source, buffer_size=1 << 20) as pf:
                 stored = set(pf.schema_arrow.names)
                 here = [n for n in in_file if n in stored]
                 for batch in pf.iter_batches(batch_size=batch_rows, columns=here):

@@ -74,6 +74,9 @@ def _view(con: duckdb.DuckDBPyConnection, spec: store.DatasetSpec, data_dir: Pat
     checked first, as store.read does), typed as the dataset's schema. When a column of the
     schema is in none of the files (a dataset written before the column was added), the files
     are read through a pyarrow dataset instead, which fills it with nulls."""
+    if store.filesystem(data_dir) is not None:  # a URL: read through pyarrow's filesystem
+        con.register(spec.name, store.arrow_dataset(spec, data_dir))
+        return
     files = store.readable_files(spec, data_dir)
     stored: set[str] = set()
     for path in files:
@@ -90,6 +93,17 @@ def _view(con: duckdb.DuckDBPyConnection, spec: store.DatasetSpec, data_dir: Pat
         hive_partitioning = true, hive_types = {{'{spec.partition}': 'VARCHAR'}},
         union_by_name = true)"""
     )
+
+
+def find_damaged(data_dir: Path | str | None, specs: Iterable[store.DatasetSpec]) -> bool:
+    """Read every page of every file of `specs` (after a query failed on data a footer check
+    lets through): a damaged file raises DamagedFile naming it, or in skip mode is recorded
+    in store.skipped (views built afterwards leave it out). Whether one was found."""
+    before = len(store.skipped)
+    fs = store.filesystem(data_dir)
+    for spec in specs:
+        store.check_files(spec, store.readable_files(spec, data_dir), fs)
+    return len(store.skipped) > before
 
 
 def arrow(con: duckdb.DuckDBPyConnection, sql: str, **params: object) -> pa.Table:

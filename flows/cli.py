@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from qun.datasets import remote
+
 EXIT_USER_ERROR = 1
 
 
@@ -119,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = _with_sample_server(
         args,
         lambda proxy, sources: pipeline_flow(
-            Path(args.data_dir),
+            remote.data_dir(args.data_dir),
             sources,
             proxy,
             fast=args.demo or args.fast,
@@ -153,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         table.add_column("rows", justify="right")
         table.add_column("path")
         for name, rows in summary.rows.items():
-            table.add_row(name, str(rows), str(Path(args.data_dir) / name))
+            table.add_row(name, str(rows), remote.location(args.data_dir, name))
         console = Console(soft_wrap=True)
         console.print(table)
         console.print(f"documents dated {summary.date_range[0]} to {summary.date_range[1]}")
@@ -173,7 +175,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     result = _with_sample_server(
         args,
         lambda proxy, sources: crawl_flow(
-            Path(args.data_dir),
+            remote.data_dir(args.data_dir),
             sources,
             proxy,
             args.demo or args.fast,
@@ -255,7 +257,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
         _require_datasets(args)
         started = time.monotonic()
-        counts = extract_flow(Path(args.data_dir), args.dask)
+        counts = extract_flow(remote.data_dir(args.data_dir), args.dask)
         print(json.dumps(counts))
         _say(
             args,
@@ -296,7 +298,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     _require_datasets(args)
     from qun.flows.pipeline import reextract_flow
 
-    print(json.dumps(reextract_flow(Path(args.data_dir))))
+    print(json.dumps(reextract_flow(remote.data_dir(args.data_dir))))
     return 0
 
 
@@ -310,7 +312,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.source and not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", args.source):
         raise UserError(f"--source {args.source!r}: use lowercase letters, digits, '.', '-', '_'")
     try:
-        result = import_flow(Path(args.data_dir), warcs, args.source, args.outlet)
+        result = import_flow(remote.data_dir(args.data_dir), warcs, args.source, args.outlet)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     print(json.dumps(result, ensure_ascii=False))
@@ -355,7 +357,7 @@ def cmd_trends(args: argparse.Namespace) -> int:
     _skip_damaged(args)
     from qun.flows.pipeline import trends_flow
 
-    print(json.dumps(_or_skip(lambda: trends_flow(Path(args.data_dir)))))
+    print(json.dumps(_or_skip(lambda: trends_flow(remote.data_dir(args.data_dir)))))
     _name_skipped()
     return 0
 
@@ -366,7 +368,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from qun.flows.pipeline import report_flow
 
     out = Path(args.out) if args.out else None
-    print(_or_skip(lambda: report_flow(Path(args.data_dir), out)))
+    print(_or_skip(lambda: report_flow(remote.data_dir(args.data_dir), out)))
     _name_skipped()
     return 0
 
@@ -527,7 +529,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
                 "name": spec.name,
                 "rows": store.count(spec, args.data_dir),
                 "partitions": len(store.part_files(spec, args.data_dir)),
-                "path": str(spec.path(args.data_dir)),
+                "path": remote.location(args.data_dir, spec.name),
             }
             for spec in catalog.ALL
         ]
@@ -734,10 +736,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     _say(
         args,
-        f"serving {deploy.DAILY} and {deploy.WEEKLY} for {Path(args.data_dir).resolve()} "
+        f"serving {deploy.DAILY} and {deploy.WEEKLY} for {remote.location(args.data_dir)} "
         f"to {deploy.api_url()} (Ctrl-C to stop)",
     )
-    deploy.serve(Path(args.data_dir), args.sources, args.dask)
+    deploy.serve(remote.data_dir(args.data_dir), args.sources, args.dask)
     return 0
 
 
@@ -844,7 +846,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         default="data",
         metavar="DIR",
-        help="where the Parquet datasets live (default: ./data)",
+        help="where the datasets live: a folder or a URL, s3://bucket/prefix (default: ./data)",
     )
     common.add_argument("-q", "--quiet", action="store_true", help="print only results")
     common.add_argument(

@@ -27,6 +27,7 @@ from qun.datasets import (
     extraction,
     ingest,
     lock,
+    remote,
     report,
     state,
     store,
@@ -145,8 +146,9 @@ def crawl_flow(
     """Crawl the selected sources (each spider in its own process) into `documents`;
     `allow_private`: sources on private or loopback addresses may be crawled."""
     select(load_sources(), sources)  # fail early, with the registry's message, on a bad name
-    data_dir = Path(data_dir)
-    crawl_root = data_dir / "_crawl"
+    data_dir = remote.data_dir(data_dir)
+    work = remote.work_dir(data_dir)
+    crawl_root = work / "_crawl"
     leftovers = ingest.leftovers(crawl_root)
     if leftovers:
         logger().info("taking over %d unfinished crawl outputs", len(leftovers))
@@ -163,7 +165,7 @@ def crawl_flow(
             run_dir / spider,
             proxy,
             fast,
-            data_dir / "archive",
+            work / "archive",
             seen,
             run_id,
             allow_private,
@@ -197,11 +199,12 @@ def crawl_flow(
 @_one_writer("reextract")
 def reextract_flow(data_dir: Path) -> dict[str, int]:
     """Rebuild documents from the raw WARC archive with the current extraction code."""
-    data_dir = Path(data_dir)
-    warcs = sorted((data_dir / "archive").glob("*.warc.gz"))
+    data_dir = remote.data_dir(data_dir)
+    work = remote.work_dir(data_dir)
+    warcs = sorted((work / "archive").glob("*.warc.gz"))
     if not warcs:
-        raise FileNotFoundError(f"no WARC files in {data_dir / 'archive'}: crawl first")
-    run_dir = data_dir / "_crawl" / f"reextract-{uuid.uuid4().hex[:6]}" / "archive"
+        raise FileNotFoundError(f"no WARC files in {work / 'archive'}: crawl first")
+    run_dir = work / "_crawl" / f"reextract-{uuid.uuid4().hex[:6]}" / "archive"
     pages = archive.rebuild(warcs, load_sources(), run_dir)
     counts = ingest_task(data_dir, [run_dir])
     ingest.remove_runs([run_dir])
@@ -216,8 +219,8 @@ def import_flow(
 ) -> dict[str, Any]:
     """Pages archived by other crawlers (WARC files, left where they are) into `documents`
     through the crawl's decoding, main-text, date, template and reprint path."""
-    data_dir = Path(data_dir)
-    run_dir = data_dir / "_crawl" / f"import-{uuid.uuid4().hex[:6]}" / "import"
+    data_dir = remote.data_dir(data_dir)
+    run_dir = remote.work_dir(data_dir) / "_crawl" / f"import-{uuid.uuid4().hex[:6]}" / "import"
     progress.step(f"reading {len(warcs)} WARC file(s)")
     counts = warcimport.import_warcs(warcs, load_sources(), run_dir, source, outlet)
     ingested = ingest_task(data_dir, [run_dir])
@@ -255,7 +258,7 @@ def extract_task(data_dir: Path, dask: str | None = None) -> dict[str, int]:
 def extract_flow(data_dir: Path, dask: str | None = None) -> dict[str, int]:
     """Organizations, concepts, funding and partnerships for new or changed documents into the
     mention datasets, in this process or on a Dask cluster (`local`, `local:N` or an address)."""
-    counts = extract_task(Path(data_dir), dask)
+    counts = extract_task(remote.data_dir(data_dir), dask)
     _publish_counts("qun-extract", counts, "Documents extracted and rows per mention dataset")
     return counts
 
@@ -293,7 +296,7 @@ def trends_task(data_dir: Path) -> dict[str, int]:
 @_one_writer("trends")
 def trends_flow(data_dir: Path) -> dict[str, int]:
     """Trend tables from the mention datasets."""
-    counts = trends_task(Path(data_dir))
+    counts = trends_task(remote.data_dir(data_dir))
     if store.skip_damaged():  # --skip-damaged: computed from the rest, and saying so
         counts["damaged_files_skipped"] = len(store.skipped)
     _publish_counts("qun-trends", counts, "Rows per trend table")
@@ -303,7 +306,7 @@ def trends_flow(data_dir: Path) -> dict[str, int]:
 @step(name="write-report")
 def report_task(data_dir: Path, out: Path | None) -> Path:
     labels = {c.id: (c.label_zh, c.label_en) for c in load_lexicon()}
-    target = Path(out) if out else Path(data_dir) / "report" / "index.html"  # write_report's
+    target = Path(out) if out else report.default_out(data_dir)
     inputs = state.fingerprint(
         data_dir, REPORT_INPUTS, version=__version__, labels=labels, out=str(target.resolve())
     )
@@ -316,7 +319,7 @@ def report_task(data_dir: Path, out: Path | None) -> Path:
     progress.step("writing the report and its charts")
     sample = [s.id for s in load_sources().values() if s.sample]
     path = report.write_report(
-        Path(data_dir), out, labels, sample_sources=sample, version=__version__
+        remote.data_dir(data_dir), out, labels, sample_sources=sample, version=__version__
     )
     if not store.skip_damaged():
         outputs = state.fingerprint(data_dir, [], written)
@@ -328,7 +331,7 @@ def report_task(data_dir: Path, out: Path | None) -> Path:
 @_one_writer("report")
 def report_flow(data_dir: Path, out: Path | None = None) -> Path:
     """The HTML trend report for communications teams, with PNG charts and CSV/XLSX tables."""
-    path = report_task(Path(data_dir), out)
+    path = report_task(remote.data_dir(data_dir), out)
     _publish_report(path)
     return path
 
@@ -376,7 +379,7 @@ def pipeline_flow(
 ) -> RunSummary:
     """Crawl -> documents -> mentions -> trends -> report."""
     log = logger()
-    data_dir = Path(data_dir)
+    data_dir = remote.data_dir(data_dir)
     summary = RunSummary(data_dir)
     crawled = crawl_flow(data_dir, sources, proxy, fast, allow_private=allow_private)
     summary.crawl = crawled["spiders"]
@@ -396,7 +399,7 @@ def crawl_and_extract_flow(
     data_dir: Path, sources: str = "real", dask: str | None = None
 ) -> dict[str, Any]:
     """The daily half: crawl the sources, then extract what is new or changed."""
-    data_dir = Path(data_dir)
+    data_dir = remote.data_dir(data_dir)
     crawled = crawl_flow(data_dir, sources)
     return {"crawl": crawled, "extract": extract_flow(data_dir, dask)}
 
@@ -405,6 +408,6 @@ def crawl_and_extract_flow(
 @_one_writer("trends-and-report")
 def trends_and_report_flow(data_dir: Path) -> dict[str, Any]:
     """The weekly half: recompute the trend tables and write the report."""
-    data_dir = Path(data_dir)
+    data_dir = remote.data_dir(data_dir)
     counts = trends_flow(data_dir)
     return {"trends": counts, "report": str(report_flow(data_dir))}

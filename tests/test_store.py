@@ -123,16 +123,16 @@ def test_a_writer_stopped_while_switching_tables_is_reported(tmp_path: Path, mon
     other = DatasetSpec("others", SPEC.schema, "part", ("id",))
     monkeypatch.setattr(catalog, "ALL", (SPEC, other))
     new = table([{"id": "new", "part": "x", "n": 2}])
-    real_commit = store._commit
+    real_commit = store._Folder.commit
     done: list[str] = []
 
-    def stop_after_first(spec, root, files, replace_all):  # the kill, after one rename
+    def stop_after_first(folder, files, replace_all):  # the kill, after one rename
         if done:
             raise KeyboardInterrupt
-        done.append(spec.name)
-        real_commit(spec, root, files, replace_all)
+        done.append(folder.spec.name)
+        real_commit(folder, files, replace_all)
 
-    monkeypatch.setattr(store, "_commit", stop_after_first)
+    monkeypatch.setattr(store._Folder, "commit", stop_after_first)
     with pytest.raises(KeyboardInterrupt):
         write_together(tmp_path, [(SPEC, new), (other, new)], replace_all=True)
     first, *rest = reader.validate(tmp_path)
@@ -142,6 +142,6 @@ def test_a_writer_stopped_while_switching_tables_is_reported(tmp_path: Path, mon
         "them consistent"
     )
     assert all("is left over from an interrupted write" in p for p in rest)  # as a kill leaves
-    monkeypatch.setattr(store, "_commit", real_commit)
+    monkeypatch.setattr(store._Folder, "commit", real_commit)
     write_together(tmp_path, [(SPEC, new), (other, new)], replace_all=True)
     assert reader.validate(tmp_path) == []
