@@ -611,6 +611,11 @@ def _describe(args: argparse.Namespace) -> int:
 def _repair(args: argparse.Namespace) -> int:
     from qun.datasets import lock, repair
 
+    if remote.is_uri(args.data_dir):
+        raise UserError(
+            "`qun datasets repair` sets damaged files aside in a local folder: copy the data "
+            "down (or mount it), repair there, and copy it back"
+        )
     with lock.hold(args.data_dir, "datasets repair"):
         moved = repair.repair(args.data_dir)
     for item in moved:

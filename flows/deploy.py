@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qun.datasets import remote
+
 DAILY = "daily-crawl-and-extract"
 WEEKLY = "weekly-trends-and-report"
 
@@ -24,14 +26,17 @@ class Schedules:
 
 
 def deployments(
-    data_dir: Path, sources: str = "real", dask: str | None = None, when: Schedules = Schedules()
+    data_dir: str | Path,
+    sources: str = "real",
+    dask: str | None = None,
+    when: Schedules = Schedules(),
 ) -> list[Any]:
     """The two deployments, with their parameters (data dir, sources, Dask cluster) fixed."""
     from prefect.schedules import Cron
 
     from qun.flows.pipeline import crawl_and_extract_flow, trends_and_report_flow
 
-    data = str(Path(data_dir).resolve())
+    data = remote.location(data_dir)  # a local folder made absolute, or the URL
     return [
         crawl_and_extract_flow.to_deployment(
             name=DAILY,
@@ -71,7 +76,9 @@ def unreachable(url: str, timeout: float = 10.0) -> str | None:
     return None
 
 
-def serve(data_dir: Path, sources: str = "real", dask: str | None = None, limit: int = 1) -> None:
+def serve(
+    data_dir: str | Path, sources: str = "real", dask: str | None = None, limit: int = 1
+) -> None:
     """Register the deployments and run their flow runs until interrupted."""
     from prefect import serve as prefect_serve
 

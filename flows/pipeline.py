@@ -66,7 +66,7 @@ def _one_writer(command: str) -> Callable[[F], F]:
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
-        def locked(data_dir: Path, *args: Any, **kwargs: Any) -> Any:
+        def locked(data_dir: str | Path, *args: Any, **kwargs: Any) -> Any:
             with lock.hold(data_dir, command):
                 return fn(data_dir, *args, **kwargs)
 
@@ -77,7 +77,7 @@ def _one_writer(command: str) -> Callable[[F], F]:
 
 @dataclass
 class RunSummary:
-    data_dir: Path
+    data_dir: str | Path
     rows: dict[str, int] = field(default_factory=dict)
     date_range: tuple[str | None, str | None] = (None, None)
     crawl: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -121,14 +121,14 @@ def crawl_task(
 
 
 @step(name="ingest-crawl")
-def ingest_task(data_dir: Path, out_dirs: list[Path]) -> dict[str, int]:
+def ingest_task(data_dir: str | Path, out_dirs: list[Path]) -> dict[str, int]:
     """Merge crawl outputs into `documents`, link reprints, record errors and runs (also the
     outputs of crawls killed before they were taken in, so nothing is fetched twice)."""
     return ingest.ingest(data_dir, out_dirs, TEMPLATE_CLEANER)
 
 
 @step(name="write-seen-state")
-def seen_task(data_dir: Path, path: Path) -> int:
+def seen_task(data_dir: str | Path, path: Path) -> int:
     """What was fetched before, with its validators, for conditional re-crawls."""
     return ingest.write_seen(data_dir, path)
 
@@ -136,7 +136,7 @@ def seen_task(data_dir: Path, path: Path) -> int:
 @entry(name="qun-crawl")
 @_one_writer("crawl")
 def crawl_flow(
-    data_dir: Path,
+    data_dir: str | Path,
     sources: str = "real",
     proxy: str | None = None,
     fast: bool = False,
@@ -197,7 +197,7 @@ def crawl_flow(
 
 @entry(name="qun-reextract")
 @_one_writer("reextract")
-def reextract_flow(data_dir: Path) -> dict[str, int]:
+def reextract_flow(data_dir: str | Path) -> dict[str, int]:
     """Rebuild documents from the raw WARC archive with the current extraction code."""
     data_dir = remote.data_dir(data_dir)
     work = remote.work_dir(data_dir)
@@ -215,7 +215,7 @@ def reextract_flow(data_dir: Path) -> dict[str, int]:
 @entry(name="qun-import")
 @_one_writer("import")
 def import_flow(
-    data_dir: Path, warcs: list[Path], source: str | None = None, outlet: str | None = None
+    data_dir: str | Path, warcs: list[Path], source: str | None = None, outlet: str | None = None
 ) -> dict[str, Any]:
     """Pages archived by other crawlers (WARC files, left where they are) into `documents`
     through the crawl's decoding, main-text, date, template and reprint path."""
@@ -235,7 +235,7 @@ DASK_BATCH_DOCS = 50  # smaller batches on Dask: work spreads over the workers
 
 
 @step(name="extract-mentions", cache_policy=NO_CACHE)
-def extract_task(data_dir: Path, dask: str | None = None) -> dict[str, int]:
+def extract_task(data_dir: str | Path, dask: str | None = None) -> dict[str, int]:
     """Extract only documents that are new, changed, or last extracted by another version; with
     `dask`, batches of documents go to the cluster's workers (text in, rows out: the workers
     need no access to the datasets), a bounded number at a time."""
@@ -255,7 +255,7 @@ def extract_task(data_dir: Path, dask: str | None = None) -> dict[str, int]:
 
 @entry(name="qun-extract")
 @_one_writer("extract")
-def extract_flow(data_dir: Path, dask: str | None = None) -> dict[str, int]:
+def extract_flow(data_dir: str | Path, dask: str | None = None) -> dict[str, int]:
     """Organizations, concepts, funding and partnerships for new or changed documents into the
     mention datasets, in this process or on a Dask cluster (`local`, `local:N` or an address)."""
     counts = extract_task(remote.data_dir(data_dir), dask)
@@ -265,7 +265,7 @@ def extract_flow(data_dir: Path, dask: str | None = None) -> dict[str, int]:
 
 # ---- trends and report -------------------------------------------------------------------------
 @step(name="concept-trends")
-def trends_task(data_dir: Path) -> dict[str, int]:
+def trends_task(data_dir: str | Path) -> dict[str, int]:
     """Every trend table, from one read of each dataset it needs."""
     lexicon = load_lexicon()
     concepts = [c.id for c in lexicon]
@@ -294,7 +294,7 @@ def trends_task(data_dir: Path) -> dict[str, int]:
 
 @entry(name="qun-trends")
 @_one_writer("trends")
-def trends_flow(data_dir: Path) -> dict[str, int]:
+def trends_flow(data_dir: str | Path) -> dict[str, int]:
     """Trend tables from the mention datasets."""
     counts = trends_task(remote.data_dir(data_dir))
     if store.skip_damaged():  # --skip-damaged: computed from the rest, and saying so
@@ -304,7 +304,7 @@ def trends_flow(data_dir: Path) -> dict[str, int]:
 
 
 @step(name="write-report")
-def report_task(data_dir: Path, out: Path | None) -> Path:
+def report_task(data_dir: str | Path, out: Path | None) -> Path:
     labels = {c.id: (c.label_zh, c.label_en) for c in load_lexicon()}
     target = Path(out) if out else report.default_out(data_dir)
     inputs = state.fingerprint(
@@ -329,7 +329,7 @@ def report_task(data_dir: Path, out: Path | None) -> Path:
 
 @entry(name="qun-report")
 @_one_writer("report")
-def report_flow(data_dir: Path, out: Path | None = None) -> Path:
+def report_flow(data_dir: str | Path, out: Path | None = None) -> Path:
     """The HTML trend report for communications teams, with PNG charts and CSV/XLSX tables."""
     path = report_task(remote.data_dir(data_dir), out)
     _publish_report(path)
@@ -370,7 +370,7 @@ def _publish_report(path: Path) -> None:
 @entry(name="qun-pipeline")
 @_one_writer("run")
 def pipeline_flow(
-    data_dir: Path,
+    data_dir: str | Path,
     sources: str = "real",
     proxy: str | None = None,
     fast: bool = False,
@@ -396,7 +396,7 @@ def pipeline_flow(
 @entry(name="qun-crawl-and-extract")
 @_one_writer("crawl-and-extract")
 def crawl_and_extract_flow(
-    data_dir: Path, sources: str = "real", dask: str | None = None
+    data_dir: str | Path, sources: str = "real", dask: str | None = None
 ) -> dict[str, Any]:
     """The daily half: crawl the sources, then extract what is new or changed."""
     data_dir = remote.data_dir(data_dir)
@@ -406,7 +406,7 @@ def crawl_and_extract_flow(
 
 @entry(name="qun-trends-and-report")
 @_one_writer("trends-and-report")
-def trends_and_report_flow(data_dir: Path) -> dict[str, Any]:
+def trends_and_report_flow(data_dir: str | Path) -> dict[str, Any]:
     """The weekly half: recompute the trend tables and write the report."""
     data_dir = remote.data_dir(data_dir)
     counts = trends_flow(data_dir)
