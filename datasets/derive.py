@@ -49,6 +49,12 @@ def derive_all(
     args = (data_dir, concepts, known_terms, gazetteer_rows, name_groups)
     try:
         tables = _compute(*args)
+    except duckdb.OutOfMemoryException as exc:
+        raise store.DatasetError(
+            f"the trend tables need more memory than {warehouse.MEMORY_ENV}="
+            f"{warehouse.setting(warehouse.MEMORY_ENV, warehouse.DEFAULT_MEMORY)} lets DuckDB "
+            f"use: set it higher (1GB, say) ({' '.join(str(exc).split())[:200]})"
+        ) from exc
     except (duckdb.Error, pa.ArrowException, OSError):
         # a file whose footer reads but whose pages do not: name it (DamagedFile), or with
         # --skip-damaged leave it out and compute from the rest

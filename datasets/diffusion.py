@@ -136,46 +136,62 @@ def diffusion(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table, pa.Ta
     SQL computes over the `documents`, `concept_mentions` and `org_mentions` views: each
     outlet's and each organization's first document mentioning the concept (ties on the date
     go to the smaller doc_id), so memory does not grow with the corpus."""
-    sql = """
-    with docs as (
-        select doc_id, outlet, title, published_at from documents
-        where duplicate_of is null and published_at is not null
-    ),
-    cm as (
-        select distinct m.concept, d.doc_id, d.outlet, d.title, d.published_at
-        from concept_mentions m join docs d using (doc_id)
-    ),
-    om as (select distinct doc_id, org_id, canonical from org_mentions),
-    firsts as (
-        select concept, 'outlet' as adopter_kind, outlet as adopter_id, outlet as adopter,
-               published_at as first_seen, doc_id
-        from cm where outlet is not null
-        qualify row_number() over (partition by concept, outlet order by published_at, doc_id) = 1
-        union all
-        select cm.concept, 'organization', om.org_id, om.canonical, cm.published_at, cm.doc_id
-        from cm join om using (doc_id)
-        qualify row_number() over (
-            partition by cm.concept, om.org_id order by cm.published_at, cm.doc_id, om.canonical
-        ) = 1
-    )
-    select * from firsts order by concept, adopter_kind desc, first_seen, doc_id, adopter_id
-    """
-    adopters = warehouse.rows(con, sql)
-    per_concept = warehouse.rows(
-        con,
-        """
-        with cm as (
-            select distinct m.concept, d.doc_id, d.outlet, d.title, d.published_at
-            from concept_mentions m join documents d using (doc_id)
+    # each concept's documents (originals with a date), once per document
+    cm = """
+        with cm as not materialized (
+            select m.concept, d.doc_id, d.outlet, d.published_at
+            from (select concept, doc_id from concept_mentions group by all) m
+            join documents d using (doc_id)
             where d.duplicate_of is null and d.published_at is not null
         )
-        select concept, count(*) as documents,
-               arg_min(doc_id, (published_at, doc_id)) as first_doc_id,
-               arg_min(outlet, (published_at, doc_id)) as first_outlet,
-               arg_min(title, (published_at, doc_id)) as first_title,
-               min(published_at) as first_date
-        from cm group by concept order by concept
-    """,
+    """
+    # the first document of each (concept, outlet) and (concept, organization), and each
+    # concept's first document: grouped aggregates, which DuckDB spills past its memory limit
+    # (two queries, not one union: DuckDB would run both sides at once, each with its tables)
+    adopters = warehouse.rows(
+        con,
+        cm
+        + """
+        select concept, 'outlet' as adopter_kind, outlet as adopter_id, outlet as adopter,
+               min(published_at) as first_seen,
+               arg_min(doc_id, (published_at, doc_id)) as doc_id
+        from cm where outlet is not null group by concept, outlet
+        order by concept, first_seen, doc_id, adopter_id
+        """,
+    ) + warehouse.rows(
+        con,
+        cm
+        + """
+        select cm.concept, 'organization' as adopter_kind, om.org_id as adopter_id,
+               min(cm.published_at) as first_seen,
+               arg_min(cm.doc_id, (cm.published_at, cm.doc_id)) as doc_id
+        from cm join (select doc_id, org_id from org_mentions group by all) om using (doc_id)
+        group by cm.concept, om.org_id
+        order by concept, first_seen, doc_id, adopter_id
+        """,
+    )
+    names = {
+        r["org_id"]: r["canonical"]
+        for r in warehouse.rows(
+            con, "select org_id, min(canonical) as canonical from org_mentions group by org_id"
+        )
+    }
+    for a in adopters:
+        if a["adopter_kind"] == "organization":
+            a["adopter"] = names.get(a["adopter_id"])
+    per_concept = warehouse.rows(
+        con,
+        cm
+        + """
+        , firsts as (
+            select concept, count(*) as documents, min(published_at) as first_date,
+                   arg_min(doc_id, (published_at, doc_id)) as first_doc_id
+            from cm group by concept
+        )
+        select f.*, d.outlet as first_outlet, d.title as first_title
+        from firsts f join documents d on d.doc_id = f.first_doc_id
+        order by f.concept
+        """,
     )
     rows, ranked, leadlag = [], [], []
     by_concept: dict[str, list[dict]] = {}

@@ -80,7 +80,8 @@ def emerging_terms(
     ):
         docs = f"""
             with ci as (
-                select distinct doc_id from concept_mentions where concept in {tuple(CI_CONCEPTS)}
+                select doc_id from concept_mentions
+                where concept in {tuple(CI_CONCEPTS)} group by all
             ),
             d as (
                 select doc_id, year(published_at) as year from documents semi join ci using (doc_id)

@@ -139,7 +139,7 @@ def _rows(g: nx.Graph, window: str) -> list[dict]:
 # and whether the document mentions a collective-impact concept
 _EDGES = f"""
     with ci as (
-        select distinct doc_id from concept_mentions where concept in {tuple(CI_CONCEPTS)}
+        select doc_id from concept_mentions where concept in {tuple(CI_CONCEPTS)} group by all
     ),
     e as (
         select least(p.org_a_id, p.org_b_id) as a, greatest(p.org_a_id, p.org_b_id) as b, p.*,
@@ -176,11 +176,25 @@ def network(con: duckdb.DuckDBPyConnection, top: int = 50) -> tuple[pa.Table, pa
     edge_sql = (
         _EDGES
         + """
-        select {window} as "window", a, b,
-               arg_min(direction, (year, doc_id, evidence_start)) as direction,
-               arg_min(evidence, (year, doc_id, evidence_start)) as evidence,
-               count(distinct doc_id) filter (is_ci) as ci_docs
-        from e group by all order by "window", a, b"""
+        , w as (select {window} as "window", * from e),
+        firsts as (
+            select "window", a, b, min((year, doc_id, evidence_start)) as k from w group by all
+        ),
+        picked as (
+            select f."window", f.a, f.b, any_value(w.direction) as direction,
+                   any_value(w.evidence) as evidence
+            from firsts f join w on w."window" = f."window" and w.a = f.a and w.b = f.b
+                and (w.year, w.doc_id, w.evidence_start) = f.k
+            group by all
+        ),
+        with_ci as (
+            select "window", a, b, count(*) as ci_docs
+            from (select "window", a, b, doc_id from w where is_ci group by all)
+            group by all
+        )
+        select p.*, coalesce(c.ci_docs, 0) as ci_docs
+        from picked p left join with_ci c using ("window", a, b)
+        order by "window", a, b"""
     )
     span = f"{first_year} + (year - {first_year}) // {WINDOW_YEARS} * {WINDOW_YEARS}"
     windowed = warehouse.rows(
@@ -203,17 +217,15 @@ def network(con: duckdb.DuckDBPyConnection, top: int = 50) -> tuple[pa.Table, pa
             _EDGES
             + """
             , node_docs as (
-                select distinct org_id, doc_id, is_ci from (
+                select org_id, doc_id, bool_or(is_ci) as is_ci from (
                     select org_a_id as org_id, doc_id, is_ci from e
                     union all select org_b_id, doc_id, is_ci from e
-                )
+                ) group by all
             )
             select org_id, count(*) filter (is_ci) as ci_documents,
-                   list(doc_id order by doc_id) filter (is_ci and r <= 10) as ci_ids,
-                   list(doc_id order by doc_id) filter (r <= 10) as any_ids
-            from (select *, row_number() over (partition by org_id, is_ci order by doc_id) as r
-                  from node_docs)
-            group by org_id""",
+                   arg_min(doc_id, doc_id, 10) filter (is_ci) as ci_ids,
+                   arg_min(doc_id, doc_id, 10) as any_ids
+            from node_docs group by org_id""",
         )
     }
     candidates = []
