@@ -252,12 +252,13 @@ def _statistical(value: str) -> tuple[str, ...]:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    statistical = _statistical(args.statistical)
     if args.documents:
         from qun.flows.pipeline import extract_flow
 
         _require_datasets(args)
         started = time.monotonic()
-        counts = extract_flow(remote.data_dir(args.data_dir), args.dask)
+        counts = extract_flow(remote.data_dir(args.data_dir), args.dask, list(statistical))
         print(json.dumps(counts))
         _say(
             args,
@@ -282,7 +283,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
     from qun.models.extract import ExtractOptions
 
-    options = ExtractOptions(statistical=_statistical(args.statistical))
+    options = ExtractOptions(statistical=statistical)
     n = errors = 0
     with src, dst:
         for line in _lines(src):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +40,7 @@ from qun.models import variants
 from qun.models.concepts import load_lexicon
 from qun.models.extract import EXTRACTOR_VERSION, document_rows
 from qun.models.gazetteer import canonical_table
+from qun.models.orgs import STATISTICAL_DEFAULT
 from qun.spiders import archive, warcimport
 from qun.spiders import template as site_template
 from qun.spiders.process import CrawlFailed, CrawlRun, run_spider, unanswered
@@ -234,19 +235,36 @@ EXTRACTOR = extraction.Extractor(EXTRACTOR_VERSION, document_rows)
 DASK_BATCH_DOCS = 50  # smaller batches on Dask: work spreads over the workers
 
 
+def extractor(statistical: Iterable[str] | None = None) -> extraction.Extractor:
+    """The document extractor with these statistical organization recognizers (None: the
+    default). Another choice is another version in extraction_log (`0.6.2+statistical=zh`), so
+    changing it re-reads every document rather than mixing two extractors' rows."""
+    if statistical is None or frozenset(statistical) == STATISTICAL_DEFAULT:
+        return EXTRACTOR
+    chosen = tuple(sorted(set(statistical)))
+    return extraction.Extractor(
+        f"{EXTRACTOR_VERSION}+statistical={','.join(chosen) or 'none'}",
+        functools.partial(document_rows, statistical=chosen),
+    )
+
+
 @step(name="extract-mentions", cache_policy=NO_CACHE)
-def extract_task(data_dir: str | Path, dask: str | None = None) -> dict[str, int]:
+def extract_task(
+    data_dir: str | Path, dask: str | None = None, statistical: list[str] | None = None
+) -> dict[str, int]:
     """Extract only documents that are new, changed, or last extracted by another version; with
     `dask`, batches of documents go to the cluster's workers (text in, rows out: the workers
-    need no access to the datasets), a bounded number at a time."""
+    need no access to the datasets), a bounded number at a time. `statistical`: as
+    `qun extract --statistical` (None: the default)."""
+    chosen = extractor(statistical)
     if not dask:
         progress.step("extracting documents")
-        return extraction.extract_documents(data_dir, EXTRACTOR, done=progress.advance)
+        return extraction.extract_documents(data_dir, chosen, done=progress.advance)
     with dask_client(dask) as client:
         progress.step(f"extracting documents on Dask ({dask})")
         return extraction.extract_documents(
             data_dir,
-            EXTRACTOR,
+            chosen,
             batch_docs=DASK_BATCH_DOCS,
             done=progress.advance,
             map_batches=lambda fn, batches: ordered_map(client, fn, batches),
@@ -255,10 +273,13 @@ def extract_task(data_dir: str | Path, dask: str | None = None) -> dict[str, int
 
 @entry(name="qun-extract")
 @_one_writer("extract")
-def extract_flow(data_dir: str | Path, dask: str | None = None) -> dict[str, int]:
+def extract_flow(
+    data_dir: str | Path, dask: str | None = None, statistical: list[str] | None = None
+) -> dict[str, int]:
     """Organizations, concepts, funding and partnerships for new or changed documents into the
-    mention datasets, in this process or on a Dask cluster (`local`, `local:N` or an address)."""
-    counts = extract_task(remote.data_dir(data_dir), dask)
+    mention datasets, in this process or on a Dask cluster (`local`, `local:N` or an address);
+    `statistical`: the statistical organization recognizers (None: the default)."""
+    counts = extract_task(remote.data_dir(data_dir), dask, statistical)
     _publish_counts("qun-extract", counts, "Documents extracted and rows per mention dataset")
     return counts
 

@@ -85,3 +85,33 @@ def test_shipped_model_finds_names_in_traditional_text_with_offsets_into_the_ori
 def test_unknown_statistical_language_is_a_user_error():
     result = qun("extract", "--statistical", "fr", input='{"id": "1", "text": "x"}', check=False)
     assert result.returncode == 1 and "--statistical takes en and/or zh" in result.stderr
+
+
+def test_statistical_applies_to_the_documents_too(demo_dir: Path, tmp_path: Path):
+    """`qun extract --documents --statistical …` runs the chosen recognizers (recorded as its
+    own extractor version, so a change re-reads every document), and a bad value is refused
+    before any work."""
+    import shutil
+
+    from qun.datasets.read import load
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir / "documents", data / "documents")
+    bad = qun("extract", "--documents", "--statistical", "fr", "--data-dir", str(data), check=False)
+    assert bad.returncode == 1 and "--statistical takes en and/or zh" in bad.stderr
+    assert not (data / "extraction_log").exists()
+
+    qun("extract", "--documents", "--statistical", "en,zh", "--data-dir", str(data), "-q")
+    log = load("extraction_log", data, as_="pandas")
+    assert set(log["extractor_version"]) == {log["extractor_version"][0]}
+    assert log["extractor_version"][0].endswith("+statistical=en,zh")
+    with_model = load("org_mentions", data, as_="pandas")
+    default = load("org_mentions", demo_dir, as_="pandas")
+    assert len(with_model) > len(default)
+
+    # back to the default: every document is read again, and the rows are the default's
+    again = json.loads(
+        qun("extract", "--documents", "--data-dir", str(data), "-q").stdout.splitlines()[-1]
+    )
+    assert again["extracted"] == len(log) and again["unchanged"] == 0
+    assert len(load("org_mentions", data, as_="pandas")) == len(default)
