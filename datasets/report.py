@@ -33,6 +33,7 @@ from qun.datasets import (
     remote,
     store,
     trends,
+    warehouse,
 )
 from qun.datasets.intervals import (
     CHANGE_RULE,
@@ -102,13 +103,11 @@ def _versus(k1: int, n1: int, k0: int, n0: int, when: str) -> str:
 
 
 def findings(
-    yearly: pd.DataFrame,
-    docs: pd.DataFrame,
-    cmentions: pd.DataFrame,
-    labels: dict[str, tuple[str, str]],
+    yearly: pd.DataFrame, firsts: pd.DataFrame, labels: dict[str, tuple[str, str]]
 ) -> list[str]:
     """Plain-language sentences about the concepts with the most attention: each share with its
-    counts and 95% interval, and "up" or "down" only where the intervals do not overlap."""
+    counts and 95% interval, and "up" or "down" only where the intervals do not overlap.
+    `firsts`: each concept's first document (concept, published_at, outlet, title)."""
     out: list[str] = []
     totals = yearly.groupby("period")["docs_total"].max().sort_index()
     totals = totals[totals > 0]
@@ -121,8 +120,7 @@ def findings(
         k = hits.reindex(totals.index, fill_value=0).astype(int)
         n = totals.astype(int)
         zh, en = labels.get(concept, (concept, concept))
-        first = cmentions[cmentions["concept"] == concept].merge(docs, on="doc_id")
-        first = first.sort_values("published_at").head(1)
+        first = firsts[firsts["concept"] == concept].head(1)
         sentence = (
             f"{zh} ({en}) was mentioned in {share_with_interval(k[latest], n[latest])} "
             f"of documents in {latest}"
@@ -179,6 +177,9 @@ def default_out(data_dir: Path | str) -> Path:
 
 
 def _read(data_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """The tables the report shows. The mention datasets are aggregated in DuckDB (each
+    concept's first document, the quotes of the newest documents, organizations by documents),
+    never read whole, so the report's memory does not grow with the mentions."""
     docs = store.read(
         documents.SPEC,
         data_dir,
@@ -193,25 +194,73 @@ def _read(data_dir: Path | str) -> dict[str, pd.DataFrame]:
             "duplicate_of",
         ],
     ).to_pandas()
+    groups = store.read(
+        mentions.ORGANIZATIONS_SPEC, data_dir, columns=["org_id", "group_id", "group_name"]
+    )
+    recent = docs.dropna(subset=["published_at"]).sort_values("published_at", ascending=False)
+    recent = recent[recent["duplicate_of"].isna()].head(RECENT)
+    specs = [documents.SPEC, mentions.CONCEPT_SPEC, mentions.ORG_SPEC]
+    with warehouse.connect(data_dir, specs, tables={"groups": groups}) as con:
+        firsts = warehouse.arrow(con, _FIRSTS).to_pandas()
+        quotes = warehouse.arrow(con, _QUOTES, ids=[str(i) for i in recent["doc_id"]]).to_pandas()
+        organizations = warehouse.arrow(con, _ORGANIZATIONS).to_pandas()
     return {
         "docs": docs,
+        "firsts": firsts,
+        "recent": recent.assign(evidence=recent["doc_id"].map(quotes.set_index("doc_id")["q"])),
+        "organizations": organizations,
         "trend": store.read(trends.SPEC, data_dir).to_pandas(),
-        "cm": store.read(
-            mentions.CONCEPT_SPEC, data_dir, columns=["doc_id", "concept", "sentence"]
-        ).to_pandas(),
-        "om": store.read(
-            mentions.ORG_SPEC, data_dir, columns=["doc_id", "org_id", "canonical", "type"]
-        ).to_pandas(),
-        "fund": store.read(mentions.FUNDING_SPEC, data_dir).to_pandas(),
         "events": store.read(events.SPEC, data_dir).to_pandas(),
-        "groups": store.read(
-            mentions.ORGANIZATIONS_SPEC, data_dir, columns=["org_id", "group_id", "group_name"]
-        ).to_pandas(),
         "ptrend": store.read(trends.PARTNERSHIP_SPEC, data_dir).to_pandas(),
         "grant": store.read(trends.GRANT_INDEX_SPEC, data_dir).to_pandas(),
         "spread": store.read(diffusion.DIFFUSION_SPEC, data_dir).to_pandas(),
         "backbone": store.read(network.BACKBONE_SPEC, data_dir).to_pandas(),
     }
+
+
+RECENT = 15  # newest documents listed, with a quote each
+# each concept's first document: the earliest dated one (an undated one only when none is
+# dated), ties to the smaller doc_id
+_FIRSTS = """
+    select m.concept,
+           arg_min(d.published_at, k) as published_at, arg_min(d.outlet, k) as outlet,
+           arg_min(d.title, k) as title
+    from (select concept, doc_id from concept_mentions group by all) m
+    join (select *, (coalesce(published_at, date '9999-12-31'), doc_id) as k from documents) d
+        using (doc_id)
+    group by m.concept
+"""
+# the first sentence quoted in each of the newest documents
+_QUOTES = """
+    select doc_id, arg_min(sentence, start) as q from concept_mentions
+    where doc_id in (select unnest($ids::varchar[])) and sentence is not null
+    group by doc_id
+"""
+# organizations by the documents naming them, name variants under one name (the group's),
+# with their most frequent type (ties: the first alphabetically) and the names seen
+_ORGANIZATIONS = """
+    with named as (
+        select coalesce(g.group_name, m.canonical) as organization, m.type, m.doc_id,
+               m.canonical
+        from org_mentions m left join groups g using (org_id)
+    ),
+    types as (
+        select organization, type, count(*) as n from named where type is not null group by all
+    ),
+    typed as (select organization, arg_min(type, (-n, type)) as type from types group by all),
+    docs as (select organization, doc_id from named group by all),
+    counted as (select organization, count(*) as documents from docs group by all),
+    names as (
+        select organization, array_to_string(list_sort(list(distinct canonical)), ' / ')
+            as names_seen
+        from named where canonical is not null group by all
+    )
+    select c.organization, t.type, c.documents, n.names_seen
+    from counted c left join typed t using (organization) left join names n using (organization)
+    where c.organization is not null
+    order by c.documents desc, c.organization
+    limit 20
+"""
 
 
 def _installed_version() -> str:
@@ -324,15 +373,14 @@ def write_report(
     out = out or default_out(data_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     d = _read(remote.data_dir(data_dir))
-    docs, trend, cm, om = d["docs"], d["trend"], d["cm"], d["om"]
+    docs, trend = d["docs"], d["trend"]
     facts = findings(
         trend[
             (trend["granularity"] == "year")
             & (trend["outlet"] == trends.ALL)
             & (trend["lang"] == trends.ALL)
         ],
-        docs,
-        cm,
+        d["firsts"],
         labels,
     )
     sections = [
@@ -341,8 +389,8 @@ def write_report(
         _partnerships(d["ptrend"], facts),
         _funders(d["events"], d["grant"], facts),
         _backbone(d["backbone"], facts),
-        _recent(docs, cm, d["fund"]),
-        _organizations(om, d["groups"]),
+        _recent(d["recent"]),
+        _organizations(d["organizations"]),
         _per_outlet(docs),
     ]
     drawn = [s.chart for s in sections if s.chart is not None]
@@ -712,47 +760,25 @@ def _backbone(backbone: pd.DataFrame, facts: list[str]) -> _Section:
     return section
 
 
-def _recent(docs: pd.DataFrame, cm: pd.DataFrame, fund: pd.DataFrame) -> _Section:
+def _recent(recent: pd.DataFrame) -> _Section:
+    """The newest documents (reprints left out), each with its first quoted sentence."""
     section = _Section("Notable new documents / 最新文档（附引文）", empty="No documents yet.")
-    recent = docs.dropna(subset=["published_at"]).sort_values("published_at", ascending=False)
-    recent = recent[recent["duplicate_of"].isna()].head(15)
     if recent.empty:
         section.tables = [pd.DataFrame()]
         return section
-    quotes = pd.concat(
-        [cm[["doc_id", "sentence"]], fund[["doc_id", "sentence"]] if "sentence" in fund else None]
-    ).dropna()
-    first = quotes.drop_duplicates("doc_id").set_index("doc_id")["sentence"]
-    recent = recent.assign(evidence=recent["doc_id"].map(first))
     section.extra = _links(recent)
     section.tables = [recent[["published_at", "outlet", "title", "url", "evidence"]]]
     section.tables_in_page = False
     return section
 
 
-def _organizations(om: pd.DataFrame, groups: pd.DataFrame) -> _Section:
+def _organizations(table: pd.DataFrame) -> _Section:
     """Organizations by the documents that name them, the name variants of one organization
     (恒信基金会, Hengxin Charitable Foundation) counted under one name, with the names seen."""
     section = _Section(
         "Organizations most often named / 最常提及的机构", empty="No organizations yet."
     )
-    if om.empty:
-        section.tables = [pd.DataFrame()]
-        return section
-    named = om.merge(groups, on="org_id", how="left")
-    named["organization"] = named["group_name"].fillna(named["canonical"])
-    table = (
-        named.groupby("organization")
-        .agg(
-            type=("type", lambda t: t.mode().iloc[0]),
-            documents=("doc_id", "nunique"),
-            names_seen=("canonical", lambda c: " / ".join(sorted(set(c)))),
-        )
-        .reset_index()
-        .sort_values(["documents", "organization"], ascending=[False, True])
-        .head(20)
-    )
-    section.tables = [table]
+    section.tables = [table if len(table) else pd.DataFrame()]
     return section
 
 

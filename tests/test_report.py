@@ -322,9 +322,8 @@ def test_a_rise_the_intervals_support_is_called_up():
             "share": [0.1, 0.8],
         }
     )
-    no_docs = pd.DataFrame(columns=["doc_id", "published_at", "outlet", "title"])
-    cm = pd.DataFrame(columns=["doc_id", "concept"])
-    [sentence] = findings(yearly, no_docs, cm, LABELS)
+    no_firsts = pd.DataFrame(columns=["concept", "published_at", "outlet", "title"])
+    [sentence] = findings(yearly, no_firsts, LABELS)
     assert "80% (40 of 50; 95% interval 67–89%) of documents in 2025, up from 10% (5 of 50" in (
         sentence
     )
