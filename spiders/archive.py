@@ -44,6 +44,7 @@ def iter_pages(warc_files: Iterable[Path], sources: dict[str, Source]) -> Iterat
                     url=head.get_header("WARC-Target-URI"),
                     source=source,
                     outlet=src.outlet if src else source,
+                    content=src.content if src else "",
                     doc_type=doc_type,
                     status=200,
                     content_type=record.http_headers.get_header("Content-Type") or "",

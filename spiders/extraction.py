@@ -167,8 +167,23 @@ def _without_stray_closers(html: str) -> str:
     return _CLOSERS.sub(lambda m: m.group(0) if m.start() in keep else "", html)
 
 
-def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted:
-    """Main text without boilerplate, title, byline, canonical URL and dated publication."""
+def _article_only(tree: lxml_html.HtmlElement, selector: str) -> str | None:
+    """The page with only the elements `selector` matches in its body (head kept), for the
+    main-text extractor; None when nothing matches."""
+    found = tree.cssselect(selector)
+    if not found:
+        return None
+    head = tree.find("head")
+    parts = [lxml_html.tostring(head, encoding="unicode")] if head is not None else []
+    parts += ["<body>", *(lxml_html.tostring(el, encoding="unicode") for el in found), "</body>"]
+    return "<html>" + "".join(parts) + "</html>"
+
+
+def extract_html(html: str, url: str, site_name: str | None = None, content: str = "") -> Extracted:
+    """Main text without boilerplate, title, byline, canonical URL and dated publication.
+    `content`: the source's CSS selector of the article's element (registry `content`); the
+    main text is read from what it matches (the dates, title and byline from the whole page),
+    and from the whole page, flagged `content_selector_missed`, when it matches nothing."""
     if not html.strip():
         raise ExtractionError("empty page")
     html = _without_stray_closers(html)
@@ -179,8 +194,9 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
     if _unwrap_layout_tables(tree):
         html = lxml_html.tostring(tree, encoding="unicode")
         tree = lxml_html.document_fromstring(html)
+    article = _article_only(tree, content) if content else None
     doc = trafilatura.bare_extraction(
-        html,
+        article or html,
         url=url,
         with_metadata=False,  # dates, bylines and titles are ours (htmldate is slow here)
         include_comments=False,
@@ -216,6 +232,8 @@ def extract_html(html: str, url: str, site_name: str | None = None) -> Extracted
         _byline(tree, head_text) or (getattr(doc, "author", None) or "").strip(" ｜|·-") or None
     )
     flags = [] if published else ["no_date"]
+    if content and article is None:
+        flags.append("content_selector_missed")
     if not re.search(r"</html\s*>", html[-2000:], re.I):
         flags.append("truncated_html")
     og_site = tree.xpath('//meta[@property="og:site_name"]/@content')

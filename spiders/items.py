@@ -23,6 +23,7 @@ class Page:
     last_modified: str | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
+    content: str = ""  # the source's CSS selector of the article's element (registry)
 
 
 @dataclass

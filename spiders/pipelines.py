@@ -49,7 +49,7 @@ class ParsePipeline:
                 except decoding.BinaryContent as exc:
                     return _error(page, "decode", str(exc))
                 encoding = decoded.encoding
-                ext = extract_html(decoded.text, page.url, page.outlet)
+                ext = extract_html(decoded.text, page.url, page.outlet, page.content)
                 if decoded.trimmed_bytes:
                     ext.flags.append("truncated_bytes")
                 if ext.published is None and page.hint_date:

@@ -51,6 +51,7 @@ class Source:
     max_pages: int = 500
     max_pdf_bytes: int = 20 * 1024 * 1024
     sample: bool = False
+    content: str = ""  # CSS selector of the article's element, for sites where that is simpler
     notes: str = ""
     patterns: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict, compare=False)
 
@@ -106,10 +107,26 @@ def _entry(raw: Any, index: int) -> Source:
             patterns[key] = tuple(re.compile(p) for p in values[key])
         except re.error as exc:
             raise RegistryError(f"{where}: bad regular expression in '{key}': {exc}") from exc
+    content = raw.get("content", "")
+    if not isinstance(content, str) or (content and not content_selector_ok(content)):
+        raise RegistryError(
+            f"{where}: 'content' must be a CSS selector (div.TRS_Editor), not {content!r}"
+        )
     for key in ("max_pages", "max_pdf_bytes"):
         if key in raw and (not isinstance(raw[key], int) or raw[key] <= 0):
             raise RegistryError(f"{where}: '{key}' must be a positive integer")
     return Source(**values, patterns=patterns)
+
+
+def content_selector_ok(selector: str) -> bool:
+    """Whether `selector` is a CSS selector (what `content` takes)."""
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError:
+        return False
+    return True
 
 
 def registry_path() -> Path:

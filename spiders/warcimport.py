@@ -40,16 +40,16 @@ def _kind(content_type: str, head: bytes) -> str | None:
     return None
 
 
-def _source_of(url: str, sources: dict[str, Source], given: str | None) -> tuple[str, str]:
-    """The page's source id and its outlet."""
+def _source_of(url: str, sources: dict[str, Source], given: str | None) -> tuple[str, str, str]:
+    """The page's source id, its outlet and its content selector (registry `content`)."""
     if given:
         src = sources.get(given)
-        return given, src.outlet if src else given
+        return given, src.outlet if src else given, src.content if src else ""
     host = (urlsplit(url).hostname or "unknown").lower()
     for src in sources.values():
         if src.allows(url):
-            return src.id, src.outlet
-    return host, host
+            return src.id, src.outlet, src.content
+    return host, host, ""
 
 
 def _check_warc(path: Path) -> None:
@@ -97,12 +97,13 @@ def pages(
                         counts[f"skipped: not HTML or PDF ({label})"] += 1
                         continue
                     url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                    source_id, source_outlet = _source_of(url, sources, source)
+                    source_id, source_outlet, content = _source_of(url, sources, source)
                     counts["pages"] += 1
                     yield Page(
                         url=url,
                         source=source_id,
                         outlet=outlet or source_outlet,
+                        content=content,
                         doc_type=doc_type,
                         status=200,
                         content_type=ctype,

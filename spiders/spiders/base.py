@@ -212,6 +212,7 @@ class SourceSpider(scrapy.Spider):
             last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
             warc_file=warc_file,
             warc_offset=warc_offset,
+            content=self.sources[source].content,
         )
 
     # -- failures ------------------------------------------------------------------------------
