@@ -386,7 +386,8 @@ def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
 
 def cmd_eval_ner(args: argparse.Namespace) -> int:
     from qun.models.corpora import load
-    from qun.models.evaluate import evaluate_ner, rules_predictor
+    from qun.models.evaluate import evaluate_ner, pipeline_predictor, rules_predictor
+    from qun.models.orgs import STATISTICAL_DEFAULT
 
     try:
         examples = load(args.dataset)
@@ -395,7 +396,8 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
     from qun.models.evaluate import model_predictor
     from qun.models.ner import MODEL_DIR, load
 
-    predictors = {"rules": rules_predictor}
+    # `default`: what `qun extract` finds as shipped (gazetteer, rules, default recognizers)
+    predictors = {"rules": rules_predictor, "default": pipeline_predictor(STATISTICAL_DEFAULT)}
     nlp = load(Path(args.model)) if args.model else load(MODEL_DIR)
     if args.model and nlp is None:
         raise UserError(f"no trained model in {args.model}")

@@ -110,6 +110,16 @@ def rules_predictor(texts: list[str]) -> list[list[tuple[int, int, str]]]:
     return [[(m.start, m.end, m.type) for m in find_orgs(t, statistical=())] for t in texts]
 
 
+def pipeline_predictor(statistical: Iterable[str]) -> Any:
+    """What `qun extract --statistical ...` finds: gazetteer, rules and these recognizers."""
+    chosen = frozenset(statistical)
+
+    def run(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        return [[(m.start, m.end, m.type) for m in find_orgs(t, statistical=chosen)] for t in texts]
+
+    return run
+
+
 # ---- funding, partnerships and concepts on the annotated passages ------------------------------
 RELATIONS_EVAL = Path(__file__).with_name("data") / "relations_eval"
 

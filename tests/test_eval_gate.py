@@ -39,14 +39,21 @@ def test_relations_test_split_stays_above_floors():
 # ---- the shipped Chinese recognizer on the public NER corpora (../shared/data) ----
 def _ner_scores(dataset: str) -> dict:
     from qun.models import corpora
-    from qun.models.evaluate import evaluate_ner, model_predictor, rules_predictor
+    from qun.models.evaluate import (
+        evaluate_ner,
+        model_predictor,
+        pipeline_predictor,
+        rules_predictor,
+    )
     from qun.models.ner import load
+    from qun.models.orgs import STATISTICAL_DEFAULT
 
     nlp = load()
     assert nlp is not None, "models/data/ner_zh is shipped"
     examples = corpora.load(dataset)
     return {
         "rules": evaluate_ner(examples, rules_predictor)["ORG"],
+        "default": evaluate_ner(examples, pipeline_predictor(STATISTICAL_DEFAULT))["ORG"],
         "model": evaluate_ner(examples, model_predictor(nlp, with_rules=False))["ORG"],
         "model+rules": evaluate_ner(examples, model_predictor(nlp, with_rules=True))["ORG"],
     }

@@ -59,7 +59,7 @@ def test_short_training_run_saves_a_model_that_loads_and_evaluates(tmp_path: Pat
     scores = json.loads(
         qun("eval", "ner", "--dataset", "cluener-dev", "--model", str(out), "--json").stdout
     )
-    assert set(scores) == {"rules", "model", "model+rules"}
+    assert set(scores) == {"rules", "default", "model", "model+rules"}
     assert set(scores["model"]) == {"ORG", "organization", "company", "government"}
 
 
