@@ -5,7 +5,11 @@ betweenness against networkx."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -24,6 +28,7 @@ from qun.datasets import (
     trends,
     warehouse,
 )
+from tests.conftest import qun
 
 D = dt.date
 
@@ -173,3 +178,20 @@ def test_a_bad_memory_setting_is_one_clear_error(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(store.DatasetError, match="QUN_TRENDS_MEMORY='lots'"):
         with warehouse.connect():
             pass
+
+
+def test_running_out_of_the_memory_limit_is_one_line_naming_it(demo_dir: Path, tmp_path: Path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns(".qun-state", "report"))
+    before = store.read(trends.SPEC, data)
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("qun")), "trends", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, warehouse.MEMORY_ENV: "1MB"},
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert "QUN_TRENDS_MEMORY=1MB" in lines[0] and "set it higher" in lines[0]
+    assert store.read(trends.SPEC, data).equals(before)  # nothing written
+    qun("trends", "--data-dir", str(data))  # the default limit is enough
