@@ -99,7 +99,8 @@ def _graph(edges: list[dict], nodes: dict[str, tuple[str | None, str | None]]) -
 def betweenness(g: nx.Graph) -> dict[str, float]:
     """Normalized betweenness centrality of every node (networkx's definition), computed with
     rustworkx: the same values, in compiled code (exact betweenness is O(nodes x edges); in pure
-    Python it took most of the trend step's time at 10,000 documents)."""
+    Python it took most of the trend step's time at 10,000 documents). Rounded to 12 decimals:
+    rustworkx sums in parallel threads, so the last bit varied from run to run."""
     import rustworkx as rx
 
     if g.number_of_nodes() <= 2:
@@ -108,7 +109,7 @@ def betweenness(g: nx.Graph) -> dict[str, float]:
     index = {node: graph.add_node(node) for node in g.nodes}
     graph.add_edges_from_no_data([(index[a], index[b]) for a, b in g.edges])
     scores = rx.graph_betweenness_centrality(graph, normalized=True)
-    return {node: float(scores[i]) for node, i in index.items()}
+    return {node: round(float(scores[i]), 12) for node, i in index.items()}
 
 
 def _rows(g: nx.Graph, window: str) -> list[dict]:

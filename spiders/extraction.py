@@ -1,4 +1,9 @@
-"""Main text and metadata from decoded HTML (trafilatura) and from PDF bytes (pypdf)."""
+"""Main text and metadata from decoded HTML and from PDF bytes (pypdf).
+
+HTML: readability-lxml scores the page's blocks (text length, commas, link density, class names)
+and picks the article's container; trafilatura reads the text of that container (paragraphs,
+tables, lists of links told from text). A page where the container holds no main text is read
+whole and flagged `main_text_whole_page`."""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from readability import Document
+from readability.readability import Unparseable
 from trafilatura.xml import xmltotxt
 
 from qun.spiders.dates import find_published, parse_date
@@ -154,6 +161,8 @@ def _drop_link_lists(body: etree._Element) -> int:
     return dropped
 
 
+MIN_TEXT = 40  # characters: less is no main text
+
 _CLOSERS = re.compile(r"</(?:body|html)\s*>", re.I)
 
 
@@ -167,36 +176,80 @@ def _without_stray_closers(html: str) -> str:
     return _CLOSERS.sub(lambda m: m.group(0) if m.start() in keep else "", html)
 
 
+def _page_of(tree: lxml_html.HtmlElement, elements: list) -> str:
+    """A page with `tree`'s head and only `elements` in its body."""
+    head = tree.find("head")
+    parts = [lxml_html.tostring(head, encoding="unicode")] if head is not None else []
+    parts += ["<body>", *(lxml_html.tostring(el, encoding="unicode") for el in elements)]
+    return "<html>" + "".join(parts) + "</body></html>"
+
+
 def _article_only(tree: lxml_html.HtmlElement, selector: str) -> str | None:
     """The page with only the elements `selector` matches in its body (head kept), for the
     main-text extractor; None when nothing matches."""
     found = tree.cssselect(selector)
-    if not found:
-        return None
-    head = tree.find("head")
-    parts = [lxml_html.tostring(head, encoding="unicode")] if head is not None else []
-    parts += ["<body>", *(lxml_html.tostring(el, encoding="unicode") for el in found), "</body>"]
-    return "<html>" + "".join(parts) + "</html>"
+    return _page_of(tree, found) if found else None
 
 
-def extract_html(html: str, url: str, site_name: str | None = None, content: str = "") -> Extracted:
-    """Main text without boilerplate, title, byline, canonical URL and dated publication.
-    `content`: the source's CSS selector of the article's element (registry `content`); the
-    main text is read from what it matches (the dates, title and byline from the whole page),
-    and from the whole page, flagged `content_selector_missed`, when it matches nothing."""
-    if not html.strip():
-        raise ExtractionError("empty page")
-    html = _without_stray_closers(html)
+_INLINE_HOLDERS = ("section",)
+_BLOCK_TAGS = frozenset(_BLOCKS.split("|")) | {"li", "dl", "pre", "form", "nav", "aside"}
+
+
+def _inline_sections_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
+    """Turn `<section>` elements that hold only inline content (text, spans, images) into
+    paragraphs: editors that style every paragraph as a section (WeChat articles and pages
+    copied from them) otherwise leave no paragraph for the extractors to score or keep.
+    Whether any was turned."""
+    turned = False
+    for el in list(tree.iter(*_INLINE_HOLDERS)):
+        if not any(
+            isinstance(d.tag, str) and d.tag in _BLOCK_TAGS or d.tag in _INLINE_HOLDERS
+            for d in el.iterdescendants()
+        ):
+            el.tag = "p"
+            turned = True
+    return turned
+
+
+_MARK = "data-qun-el"
+
+
+def _container(tree: lxml_html.HtmlElement) -> str | None:
+    """The page with only the article's container in its body: the elements readability-lxml
+    keeps (its best-scored block by text length, commas and link density, with the siblings
+    that score near it), taken whole from the page as it was, since readability's own clean-up
+    drops data tables and other blocks inside the article. None when it finds no container."""
+    elements = list(tree.iter(tag=etree.Element))
+    for i, el in enumerate(elements):
+        el.set(_MARK, str(i))
     try:
-        tree = lxml_html.document_fromstring(html)
-    except (etree.ParserError, ValueError) as exc:
-        raise ExtractionError(f"unparseable HTML: {exc}") from exc
-    if _unwrap_layout_tables(tree):
-        html = lxml_html.tostring(tree, encoding="unicode")
-        tree = lxml_html.document_fromstring(html)
-    article = _article_only(tree, content) if content else None
+        marked = lxml_html.tostring(tree, encoding="unicode")
+        summary = Document(marked).summary(html_partial=True)
+        kept = lxml_html.document_fromstring(summary) if summary.strip() else None
+    except (Unparseable, etree.ParserError, ValueError):
+        kept = None
+    finally:
+        for el in elements:
+            el.attrib.pop(_MARK, None)
+    if kept is None:
+        return None
+    found, skip = [], set()
+    for el in kept.iter(tag=etree.Element):
+        mark = el.get(_MARK)
+        if mark is None or el in skip:
+            continue
+        original = elements[int(mark)]
+        if original.tag in ("html", "head", "body"):
+            return None  # the whole page: nothing to narrow
+        found.append(original)
+        skip.update(el.iterdescendants())
+    return _page_of(tree, found) if found else None
+
+
+def _main_text(html: str, url: str) -> str:
+    """trafilatura's main text of `html`, with lists of links left out; '' when it finds none."""
     doc = trafilatura.bare_extraction(
-        article or html,
+        html,
         url=url,
         with_metadata=False,  # dates, bylines and titles are ours (htmldate is slow here)
         include_comments=False,
@@ -204,23 +257,47 @@ def extract_html(html: str, url: str, site_name: str | None = None, content: str
         include_links=True,  # to tell lists of links (rankings, related headlines) from text
         deduplicate=False,
     )
-    body = getattr(doc, "body", None) if doc is not None else None
+    if doc is None:
+        return ""
+    body = getattr(doc, "body", None)
     if body is not None:
         _drop_link_lists(body)
         etree.strip_tags(body, "ref")  # the links' text stays, run into its paragraph
-        text = (xmltotxt(body, False) or "").strip()
+        return (xmltotxt(body, False) or "").strip()
+    return (getattr(doc, "text", None) or "").strip()
+
+
+def extract_html(html: str, url: str, site_name: str | None = None, content: str = "") -> Extracted:
+    """Main text without boilerplate, title, byline, canonical URL and dated publication.
+    `content`: the source's CSS selector of the article's element (registry `content`); the
+    main text is read from what it matches (the dates, title and byline from the whole page).
+    Without one, or flagged `content_selector_missed` when it matches nothing, the main text is
+    read from the container readability-lxml finds, or from the whole page when that container
+    holds no main text (flagged `main_text_whole_page`)."""
+    if not html.strip():
+        raise ExtractionError("empty page")
+    html = _without_stray_closers(html)
+    try:
+        tree = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparseable HTML: {exc}") from exc
+    if _unwrap_layout_tables(tree) | _inline_sections_as_paragraphs(tree):
+        html = lxml_html.tostring(tree, encoding="unicode")
+        tree = lxml_html.document_fromstring(html)
+    article = _article_only(tree, content) if content else None
+    whole_page = False
+    if article is not None:
+        text = _strip_lead(_main_text(article, url), tree)
     else:
-        text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    text = _strip_lead(text, tree)
-    if len(text) < 40:
+        container = _container(tree)
+        text = _strip_lead(_main_text(container, url), tree) if container else ""
+        if len(text) < MIN_TEXT:
+            text, whole_page = _strip_lead(_main_text(html, url), tree), True
+    if len(text) < MIN_TEXT:
         raise ExtractionError("no main text")
-    title = (getattr(doc, "title", None) or "").strip()
     h1 = [h.text_content().strip() for h in tree.xpath("//body//h1")]
     page_title = " ".join(t.text_content() for t in tree.xpath("//head/title")).strip()
-    if h1 and h1[0] and (h1[0] in page_title or not title):
-        title = h1[0]  # the headline, without the site name of <title>
-    elif not title:
-        title = page_title
+    title = h1[0] if h1 and h1[0] else page_title  # the headline, without <title>'s site name
     canonical = None
     for link in tree.xpath('//link[@rel="canonical"]'):
         canonical = link.get("href") or None
@@ -228,17 +305,16 @@ def extract_html(html: str, url: str, site_name: str | None = None, content: str
     page_text = " ".join((body if body is not None else tree).itertext())
     head_text = page_text[: max(page_text.find(text[:20]), 0) + 200] if text else page_text[:600]
     published, source = find_published(tree, url, title)
-    author = (
-        _byline(tree, head_text) or (getattr(doc, "author", None) or "").strip(" ｜|·-") or None
-    )
+    author = _byline(tree, head_text)
     flags = [] if published else ["no_date"]
     if content and article is None:
         flags.append("content_selector_missed")
+    if whole_page:
+        flags.append("main_text_whole_page")
     if not re.search(r"</html\s*>", html[-2000:], re.I):
         flags.append("truncated_html")
     og_site = tree.xpath('//meta[@property="og:site_name"]/@content')
-    sitename = getattr(doc, "sitename", None) if doc is not None else None
-    names = [site_name or "", *og_site, sitename or ""]
+    names = [site_name or "", *og_site]
     return Extracted(
         title=_clean_title(title, names),
         text=text,

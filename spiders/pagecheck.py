@@ -130,6 +130,9 @@ class Score:
         self.pages += 1
         self.failed += read.failed is not None
         found = [s for s in check.must if _norm(s) in text]
+        if len(found) < len(check.must):
+            lost = next(s for s in check.must if s not in found)
+            self.misses.append(f"{check.site}/{check.file}: lost {lost!r}")
         self.must += len(check.must)
         self.must_found += len(found)
         self.pages_all_must += len(found) == len(check.must)

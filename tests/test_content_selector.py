@@ -1,6 +1,7 @@
 """Per-source content selectors (registry `content: "div.TRS_Editor"`): the main text is read
 from the element they match, dates and title from the whole page; a selector that matches
-nothing falls back to the whole page and says so; a bad selector is a registry error."""
+nothing falls back to reading the page as a source without one would, and says so; a bad
+selector is a registry error."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_the_selector_keeps_only_the_article() -> None:
     assert "content_selector_missed" not in got.flags
 
 
-def test_a_selector_that_matches_nothing_reads_the_whole_page_and_says_so() -> None:
+def test_a_selector_that_matches_nothing_is_ignored_and_says_so() -> None:
     got = extract_html(PAGE, "http://news.example/a/1.html", content="div.article-body")
     assert ARTICLE in got.text and "content_selector_missed" in got.flags
 
