@@ -386,7 +386,12 @@ def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
 
 def cmd_eval_ner(args: argparse.Namespace) -> int:
     from qun.models.corpora import load
-    from qun.models.evaluate import evaluate_ner, pipeline_predictor, rules_predictor
+    from qun.models.evaluate import (
+        crf_predictor,
+        evaluate_ner,
+        pipeline_predictor,
+        rules_predictor,
+    )
     from qun.models.orgs import STATISTICAL_DEFAULT
 
     try:
@@ -396,8 +401,13 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
     from qun.models.evaluate import model_predictor
     from qun.models.ner import MODEL_DIR, load
 
-    # `default`: what `qun extract` finds as shipped (gazetteer, rules, default recognizers)
-    predictors = {"rules": rules_predictor, "default": pipeline_predictor(STATISTICAL_DEFAULT)}
+    # `default`: what `qun extract` finds as shipped (gazetteer, rules, default recognizers);
+    # `crf`: the CRF recognizer alone; `model`: the spaCy recognizer (`qun train ner`)
+    predictors = {
+        "rules": rules_predictor,
+        "default": pipeline_predictor(STATISTICAL_DEFAULT),
+        "crf": crf_predictor,
+    }
     nlp = load(Path(args.model)) if args.model else load(MODEL_DIR)
     if args.model and nlp is None:
         raise UserError(f"no trained model in {args.model}")
@@ -417,21 +427,40 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_relations(args: argparse.Namespace) -> int:
-    from qun.models.evaluate import evaluate_relations, load_relations_eval
+    from qun.models.evaluate import (
+        REAL_SPLITS,
+        evaluate_relations,
+        gazetteer_groups,
+        load_real_passages,
+        load_relations_eval,
+    )
 
     split = "all" if args.dataset == "cluener-dev" else args.dataset
-    if split not in ("dev", "test", "all"):
-        raise UserError("for relations, --dataset is dev, test or all")
+    sets: dict[str, list] = {}
+    if split in ("dev", "test", "all"):
+        for name in ["dev", "test"] if split == "all" else [split]:
+            sets[name] = load_relations_eval(name)
+    elif split in (*REAL_SPLITS, "real"):
+        for name in REAL_SPLITS if split == "real" else [split]:
+            try:
+                sets[name] = load_real_passages(name)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            for group, members in gazetteer_groups(sets[name]).items():
+                sets[f"{name}, {group}"] = members
+    else:
+        raise UserError(
+            "for relations, --dataset is dev, test, all (passages written for qun), "
+            "real-train, real-heldout or real (passages from real pages, split by outlet)"
+        )
     from qun.models.relation_model import load_model
 
-    splits = ["dev", "test"] if split == "all" else [split]
     model = load_model()
     if model is None:
         raise UserError("the learned relation component is not installed (qun train relations)")
     setups = {"rules": None, "rules+model": model}
     results = {}
-    for name in splits:
-        passages = load_relations_eval(name)
+    for name, passages in sets.items():
         for setup, component in setups.items():
             result = evaluate_relations(passages, model=component)
             scores = {k: v.as_dict() for k, v in result.items() if k != "direction_accuracy"}
@@ -683,6 +712,31 @@ def ner_train_options(args: argparse.Namespace) -> Any:
     return TrainOptions(seed=args.seed, **{k: v for k, v in given.items() if v is not None})
 
 
+def cmd_train_ner_crf(args: argparse.Namespace) -> int:
+    from qun.models.crf_ner import MODEL, train
+    from qun.models.ner_train import crf_examples
+
+    try:
+        examples, sources = crf_examples()
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    record = train(examples, Path(args.out) if args.out else MODEL, sources=sources)
+    print(json.dumps(record))
+    return 0
+
+
+def cmd_train_org_merge(args: argparse.Namespace) -> int:
+    from qun.models.ner_train import train_org_merge
+    from qun.models.orgmerge import MODEL
+
+    try:
+        record = train_org_merge(Path(args.out) if args.out else MODEL, log=lambda m: _say(args, m))
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps(record))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     if args.what != "ner":
         given = [
@@ -696,6 +750,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         return cmd_train_relations(args)
     if args.what == "types":
         return cmd_train_types(args)
+    if args.what == "ner-crf":
+        return cmd_train_ner_crf(args)
+    if args.what == "org-merge":
+        return cmd_train_org_merge(args)
     from qun.models.ner import MODEL_DIR
     from qun.models.ner_train import train
 
@@ -960,11 +1018,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="-", metavar="OUT", help="output JSON lines (default: stdout)")
     p.add_argument(
         "--statistical",
-        default="en",
+        default="en,zh",
         metavar="LANGS",
-        help="statistical organization recognizers to add to the gazetteer and rules: en "
-        "(spaCy's English model, default), zh (the trained Chinese model; slower, and on "
-        "sector text it adds generic words), en,zh, or '' for rules only",
+        help="statistical organization recognizers beside the gazetteer and rules: en "
+        "(spaCy's English model), zh (the Chinese CRF, with the learned decision over the "
+        "candidates), en,zh (default), or '' for gazetteer and rules only",
     )
     p.add_argument(
         "--documents",
@@ -1034,7 +1092,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME|PATH",
         help="for ner: cluener-dev, msra-test (from ../shared/data or "
         "QUN_SHARED_DATA), or a JSON-lines file of {text, spans}; for relations: "
-        "dev, test, or all (default: dev and test, each scored apart)",
+        "dev, test, or all (default: dev and test, each scored apart), passages written for qun; "
+        "real-train, real-heldout or real: passages from real pages of many outlets, split by "
+        "outlet, each also scored on its passages within and beyond the gazetteer",
     )
     p.add_argument("--manifest", metavar="FILE", help="annotated manifest (default: the sample's)")
     p.add_argument(
@@ -1073,15 +1133,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "what",
-        choices=["ner", "relations", "types"],
-        help="ner: the Chinese organization recognizer; relations: the relation classifier; "
-        "types: the organization-type classifier",
+        choices=["ner", "ner-crf", "org-merge", "relations", "types"],
+        help="ner: the Chinese organization recognizer (spaCy); ner-crf: the fast one (CRF, "
+        "used by extraction); org-merge: the decision over gazetteer, rule and CRF "
+        "candidates (after ner-crf); relations: the relation classifier; types: the "
+        "organization-type classifier",
     )
     p.add_argument(
         "--out",
         default=None,
         metavar="PATH",
         help="where to write the model (default: models/data/ner_zh, "
+        "models/data/ner_zh_crf.crfsuite, models/data/orgmerge.json.gz, "
         "models/data/relation_model.json.gz or models/data/orgtypes.npz)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

@@ -110,6 +110,19 @@ def rules_predictor(texts: list[str]) -> list[list[tuple[int, int, str]]]:
     return [[(m.start, m.end, m.type) for m in find_orgs(t, statistical=())] for t in texts]
 
 
+def crf_predictor(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    """The CRF recognizer alone (spans typed by the name classifier)."""
+    from qun.models import crf_ner
+    from qun.models.orgs import classify_type
+
+    out = []
+    for text in texts:
+        norm = simplify(text)
+        spans = crf_ner.recognize(norm)
+        out.append([(s, e, classify_type(norm[s:e])) for s, e, _ in spans])
+    return out
+
+
 def pipeline_predictor(statistical: Iterable[str]) -> Any:
     """What `qun extract --statistical ...` finds: gazetteer, rules and these recognizers."""
     chosen = frozenset(statistical)
@@ -142,7 +155,8 @@ def _key(name: str | None) -> str | None:
 
 
 def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> dict[str, Any]:
-    """Funding records (funder, amount, currency, and recipient where the gold names one),
+    """Organizations (passage, name), funding records (funder, amount, currency, and recipient
+    where the gold names one; a gift whose sum the text does not give is not scored),
     partnerships (unordered pair) with direction accuracy, and concepts (passage, id).
     `model`: the learned relation component combined with the rules (default: the shipped
     one, as extraction uses it; None: the rules alone)."""
@@ -153,9 +167,13 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
     direction_right = 0
     gold_c: set[tuple[str, str]] = set()
     pred_c: set[tuple[str, str]] = set()
+    gold_o: set[tuple[str, str]] = set()
+    pred_o: set[tuple[str, str]] = set()
     for p in passages:
         text, pid = p["text"], p["id"]
         orgs = find_orgs(text)
+        gold_o |= {(pid, _name_key(o["text"])) for o in p["organizations"]}
+        pred_o |= {(pid, _name_key(m.text)) for m in orgs}
         predicted = [
             (
                 _key(f.funder.text if f.funder else None),
@@ -166,7 +184,17 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
             for f in find_funding(text, orgs, model=model)
         ]
         remaining = list(dict.fromkeys(predicted))
+        # a gift whose sum the text does not give is not scored: a record of it is no error
+        unsummed = {(_key(g["funder"]), _key(g["recipient"])) for g in p["funding"]}
+        unsummed -= {
+            (_key(g["funder"]), _key(g["recipient"]))
+            for g in p["funding"]
+            if g["amount"] is not None
+        }
+        remaining = [r for r in remaining if (r[0], r[3]) not in unsummed]
         for g in p["funding"]:
+            if g["amount"] is None:
+                continue
             want = (_key(g["funder"]), float(g["amount"]), g["currency"], _key(g["recipient"]))
             match = next(
                 (
@@ -200,6 +228,7 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
         gold_c |= {(pid, c["concept"]) for c in p["concepts"]}
         pred_c |= {(pid, c.concept) for c in find_concepts(text)}
     return {
+        "organizations": score(gold_o, pred_o),
         "funding": Score(tp, fp, fn),
         "partnerships": Score(ptp, pfp, pfn),
         "direction_accuracy": direction_right / ptp if ptp else 0.0,
@@ -233,3 +262,107 @@ def model_predictor(nlp: Any, with_rules: bool) -> Any:
         return out
 
     return run
+
+
+# ---- passages derived from real pages of many outlets, split by outlet ---------------------------
+RELATIONS_REAL = Path(__file__).with_name("data") / "relations_real"
+REAL_SPLITS = ("real-train", "real-heldout")
+ORG_TYPES = {"foundation", "ngo", "business", "government", "academic", "media", "international"}
+FUNDING_KINDS = {"grant", "donation", "sponsorship", "investment", "other"}
+RELATIONS = {"agreement", "co_organize", "joint_initiative", "commission", "network", "other"}
+# second-level labels under which a site's own name sits one level lower (gov.cn: each county)
+_PUBLIC_SUFFIXES = {"com", "net", "org", "gov", "edu", "ac", "co", "idv"}
+
+
+def outlet_of(domain_or_url: str) -> str:
+    """The outlet a page belongs to: its registrable domain (news.sina.com.cn -> sina.com.cn,
+    www.gd.gov.cn -> gd.gov.cn), the unit that the splits keep apart."""
+    host = re.sub(r"^[a-z]+://", "", domain_or_url.strip().lower()).split("/")[0].split(":")[0]
+    labels = [x for x in host.split(".") if x]
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _PUBLIC_SUFFIXES:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _within(span: Any, text: str) -> bool:
+    return isinstance(span, str) and bool(span) and span in text
+
+
+def check_passage(r: dict[str, Any], concept_ids: set[str]) -> list[str]:
+    """What is wrong with one annotated passage (empty when nothing)."""
+    text = r.get("text") or ""
+    problems = []
+    if not text or r.get("split") not in REAL_SPLITS:
+        problems.append(f"needs text and a split in {REAL_SPLITS}")
+    src = r.get("source") or {}
+    if not (src.get("url") and src.get("domain") and src.get("outlet")):
+        problems.append("source needs outlet, domain and url")
+    names = {o.get("text") for o in r.get("organizations", [])}
+    for o in r.get("organizations", []):
+        if not _within(o.get("text"), text) or o.get("type") not in ORG_TYPES:
+            problems.append(f"organization {o} not in the text or of an unknown type")
+    for f in r.get("funding", []):
+        for role in ("funder", "recipient"):
+            if f.get(role) is not None and f[role] not in names:
+                problems.append(f"{role} {f[role]!r} is not one of the organizations")
+        if f.get("kind") not in FUNDING_KINDS:
+            problems.append(f"funding {f.get('amount_text')!r}: unknown kind")
+        if f.get("amount") is None and f.get("amount_text") is None:
+            continue  # a gift whose sum the text does not give
+        if not _within(f.get("amount_text"), text):
+            problems.append(f"funding {f.get('amount_text')!r}: not in the text")
+        if not isinstance(f.get("amount"), int | float) or not f.get("currency"):
+            problems.append(f"funding {f.get('amount_text')!r} needs amount and currency")
+    for q in r.get("partnerships", []):
+        orgs = q.get("orgs") or []
+        if len(orgs) != 2 or not set(orgs) <= names or q.get("relation") not in RELATIONS:
+            problems.append(f"partnership {orgs}: two of the organizations, a known relation")
+        if q.get("direction") not in ("horizontal", "vertical"):
+            problems.append(f"partnership {orgs}: direction is horizontal or vertical")
+    for c in r.get("concepts", []):
+        if c.get("concept") not in concept_ids or not _within(c.get("text"), text):
+            problems.append(f"concept {c}: unknown id or not in the text")
+    return problems
+
+
+def load_real_passages(split: str | None = None) -> list[dict[str, Any]]:
+    """Passages written from real pages (facts kept, sentences new), each with its source page
+    (outlet, domain, title, url); `split` real-train or real-heldout, whose outlets are apart.
+    Every passage is checked; a bad one is a ValueError naming its file and line."""
+    from qun.models.concepts import load_lexicon
+
+    concept_ids = {c.id for c in load_lexicon()}
+    files = sorted(RELATIONS_REAL.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"no annotated passages (*.jsonl) in {RELATIONS_REAL}")
+    rows = []
+    for path in files:
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            problems = check_passage(r, concept_ids)
+            if problems:
+                raise ValueError(f"{path}:{n}: {'; '.join(problems)}")
+            rows.append(r)
+    return [r for r in rows if split in (None, "all", "real", r["split"])]
+
+
+def in_gazetteer(name: str) -> bool:
+    """Whether a name is one of the gazetteer's names or aliases (exactly or normalized)."""
+    from qun.models.gazetteer import resolve
+
+    hit = resolve(name)
+    return hit is not None and hit[1] in ("exact", "normalized")
+
+
+def gazetteer_groups(passages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The passages whose organizations are all in the gazetteer, and those with at least one
+    that is not (passages naming no organization are in neither)."""
+    groups: dict[str, list[dict[str, Any]]] = {"in gazetteer": [], "beyond gazetteer": []}
+    for p in passages:
+        names = [o["text"] for o in p["organizations"]]
+        if names:
+            inside = all(in_gazetteer(n) for n in names)
+            groups["in gazetteer" if inside else "beyond gazetteer"].append(p)
+    return groups

@@ -285,23 +285,28 @@ def english() -> Language:
     return spacy.load(EN_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
 
 
+def zh_recognizer_installed() -> bool:
+    from qun.models import crf_ner
+
+    return crf_ner.load() is not None
+
+
 def recognize(
     text: str, languages: frozenset[str] = frozenset({"en", "zh"})
-) -> list[tuple[int, int]]:
-    """ORG spans of the statistical recognizer for the text's language, when that language is
-    in `languages`: the shipped Chinese model for Chinese text (none when it is not shipped),
-    spaCy's English model for English text. `text` is simplified Chinese or English (offsets
-    are into `text`)."""
+) -> list[tuple[int, int, float | None]]:
+    """ORG spans (start, end, probability or None) of the statistical recognizer for the text's
+    language, when that language is in `languages`: the CRF of `models/crf_ner.py` for Chinese
+    (with its confidence; none when it is not installed), spaCy's English model for English
+    (no probability). `text` is simplified Chinese or English (offsets are into `text`)."""
     lang = detect_lang(text)
     if lang.startswith("zh") and "zh" in languages:
-        nlp = load()
-        if nlp is None:
-            return []
-    elif lang == "en" and "en" in languages:
-        nlp = english()
-    else:
+        from qun.models import crf_ner
+
+        return [(s, e, p) for s, e, p in crf_ner.recognize(text)]
+    if lang != "en" or "en" not in languages:
         return []
+    nlp = english()
     # The strings and lexemes a text adds to the vocabulary are freed when the zone closes;
     # without it memory grows with every new word (numbers, names) over a large corpus.
     with nlp.memory_zone():
-        return [(e.start_char, e.end_char) for e in nlp(text).ents if e.label_ == "ORG"]
+        return [(e.start_char, e.end_char, None) for e in nlp(text).ents if e.label_ == "ORG"]

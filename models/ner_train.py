@@ -116,3 +116,105 @@ def train(
 
     (Path(out) / "training.json").write_text(json.dumps(meta, indent=1), "utf-8")
     return meta
+
+
+# ---- the CRF recognizer (`models/crf_ner.py`) ----------------------------------------------------
+CRF_SOURCES = {"cluener-train": 1, "msra-train": 3, "resume-train": 1, "weibo-train": 1}
+CRF_PASSAGE_UPSAMPLE = 3  # annotated passages of sector text, beside the public corpora
+MERGE_PASSAGE_WEIGHT = 50.0  # the same passages in the decision's training, per corpus sentence
+
+
+def _located(text: str, names: list[str]) -> list[tuple[int, int]]:
+    """Every occurrence of the names in the text, longest names first, none overlapping."""
+    taken = bytearray(len(text))
+    spans = []
+    for name in sorted(set(names), key=len, reverse=True):
+        start = text.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not any(taken[start:end]):
+                spans.append((start, end))
+                taken[start:end] = b"\x01" * len(name)
+            start = text.find(name, end)
+    return sorted(spans)
+
+
+def sector_passages() -> dict[str, list[tuple[str, list[tuple[int, int]]]]]:
+    """The Chinese annotated passages that training may use, as (simplified text, ORG spans):
+    those written for qun (models/data/relations_train) and those from real pages of the
+    real-train outlets; never the evaluation passages or the held-out outlets."""
+    from qun.models.evaluate import load_real_passages
+    from qun.models.relation_train import load_passages
+    from qun.models.textutil import simplify
+
+    out: dict[str, list[tuple[str, list[tuple[int, int]]]]] = {}
+    for name, rows in (
+        ("relations_train (zh)", load_passages()),
+        ("real-train (zh)", load_real_passages("real-train")),
+    ):
+        out[name] = []
+        for p in rows:
+            if p["lang"].startswith("zh"):
+                text = simplify(p["text"])
+                names = [simplify(o["text"]) for o in p["organizations"]]
+                out[name].append((text, _located(text, names)))
+    return out
+
+
+def crf_examples() -> tuple[list[tuple[str, list[tuple[int, int]]]], dict[str, int]]:
+    """(simplified text, ORG spans) from the public corpora (CRF_SOURCES, with their upsampling)
+    and the sector passages (upsampled CRF_PASSAGE_UPSAMPLE times); and how many sentences
+    each source gave."""
+    from qun.models.textutil import simplify
+
+    examples: list[tuple[str, list[tuple[int, int]]]] = []
+    counts: dict[str, int] = {}
+    for name, times in CRF_SOURCES.items():
+        data = [(simplify(e.text), [(s, t) for s, t, _ in e.spans]) for e in corpora.load(name)]
+        examples += data * times
+        counts[name] = len(data)
+    for name, data in sector_passages().items():
+        examples += data * CRF_PASSAGE_UPSAMPLE
+        counts[name] = len(data)
+    return examples, counts
+
+
+def train_org_merge(path: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The decision over candidates (`models/orgmerge.py`), cross-fitted: two CRFs, each on one
+    half of the CRF's training sentences, tag the other half; the candidates of every sentence
+    (gazetteer, rules, CRF) are labelled by the gold spans and a logistic regression is fitted
+    (a sector passage weighs MERGE_PASSAGE_WEIGHT corpus sentences)."""
+    import tempfile
+
+    from qun.models import crf_ner, orgmerge
+    from qun.models.gazetteer import load_gazetteer
+    from qun.models.orgs import _generic_zh_name, _known_and_rule_names
+
+    examples, counts = crf_examples()
+    copies: dict[tuple[str, tuple[tuple[int, int], ...]], int] = {}
+    for text, spans in examples:  # upsampled copies are one sentence, trained on as many
+        key = (text, tuple(spans))
+        copies[key] = copies.get(key, 0) + 1
+    sector = {t for data in sector_passages().values() for t, _ in data}
+    unique = [(t, list(s), MERGE_PASSAGE_WEIGHT if t in sector else 1.0) for (t, s) in copies]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = (Path(tmp) / "fold0.crfsuite", Path(tmp) / "fold1.crfsuite")
+        for k in (0, 1):
+            log(f"CRF on fold {k} of {len(unique)} sentences")
+            part = [
+                (t, list(s))
+                for (t, s), n in copies.items()
+                if orgmerge.fold(t) == k
+                for _ in range(n)
+            ]
+            crf_ner.train(part, paths[k])
+        log("candidates of every sentence")
+        gaz = load_gazetteer()
+        xs, ys, ws = orgmerge.training_rows(
+            unique,
+            paths,
+            lambda text, spans: _known_and_rule_names(text, text, gaz, spans),
+            _generic_zh_name,
+        )
+    crf_ner.load.cache_clear()
+    return orgmerge.fit(xs, ys, ws, path, sentences=counts)

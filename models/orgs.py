@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from qun.models import orgtypes
+from qun.models import orgmerge, orgtypes
 from qun.models.gazetteer import (
     EN_TYPES,
     HAN,
@@ -30,8 +30,8 @@ from qun.models.gazetteer import (
     suffix_type,
     zh_suffix_type,
 )
-from qun.models.ner import recognize
-from qun.models.textutil import simplify
+from qun.models.ner import recognize, zh_recognizer_installed
+from qun.models.textutil import detect_lang, simplify
 
 _NAME_INTERNAL = frozenset({"联合", "合作"})
 _GENERIC_COMPANY = re.compile(
@@ -449,11 +449,10 @@ def _plausible_model_name(name: str, resolved: bool) -> bool:
     )
 
 
-# Statistical recognizers used by default. English: spaCy's model raises document-level F1 on
-# the sample site's English documents (.897 -> .914). Chinese: on the sample site's Chinese
-# documents the trained model adds 2 correct names and 23 wrong ones (F1 .919 -> .902) and is
-# far slower than the rules, so it runs only when asked for ("zh"; `--statistical en,zh`).
-STATISTICAL_DEFAULT: frozenset[str] = frozenset({"en"})
+# Statistical recognizers used by default: spaCy's English model (document-level F1 on the
+# sample site's English documents .897 -> .914) and the Chinese CRF with the learned decision
+# over candidates (see models/MODEL_CARD.md for its scores on text of outlets held out).
+STATISTICAL_DEFAULT: frozenset[str] = frozenset({"en", "zh"})
 
 
 def find_orgs(
@@ -463,15 +462,39 @@ def find_orgs(
 ) -> list[OrgMention]:
     """Organization mentions with offsets into `text`, each resolved and typed.
 
-    Order of precedence: gazetteer names, then rule names (suffixes, English head words), then
-    names from the statistical recognizers (`models/ner.py`) in the gaps, for the languages in
-    `statistical` ("en": spaCy's English model, on by default; "zh": the trained Chinese model,
-    off by default, see STATISTICAL_DEFAULT)."""
+    Candidates come from the gazetteer, the rules (suffixes, English head words) and the
+    statistical recognizers (`models/ner.py`) for the languages in `statistical` ("en":
+    spaCy's English model; "zh": the CRF of `models/crf_ner.py`; both on by default). For
+    Chinese, which candidates stand is a learned decision (`models/orgmerge.py`): each one is
+    scored from where it came from, the CRF's confidence in it and in its neighbours, and its
+    characters, and the best-scored ones that do not overlap are kept. Without that model, and
+    for English, gazetteer names come first, then rule names, then statistical names in the
+    gaps."""
     gaz = gazetteer or load_gazetteer()
     norm = simplify(text)
-    spans: list[tuple[int, int]] = []
-    if statistical:
-        spans = recognize(norm, frozenset(statistical))
+    scored = recognize(norm, frozenset(statistical)) if statistical else []
+    spans = [(s, e) for s, e, _ in scored]
+    mentions = _known_and_rule_names(text, norm, gaz, spans)
+    decide = orgmerge.load() if "zh" in statistical and zh_recognizer_installed() else None
+    if decide is not None and detect_lang(norm).startswith("zh"):
+        mentions = decide.select(
+            text,
+            norm,
+            mentions,
+            scored,
+            gaz,
+            lambda start, end: model_mention(text, norm, start, end, gaz),
+            _generic_zh_name,
+        )
+    else:
+        mentions = _statistical_in_gaps(text, norm, mentions, spans, gaz)
+    return _finish(text, norm, mentions, gaz)
+
+
+def _known_and_rule_names(
+    text: str, norm: str, gaz: Gazetteer, spans: list[tuple[int, int]]
+) -> list[OrgMention]:
+    """Gazetteer names, then rule names where they do not conflict with a known one."""
     mentions: list[OrgMention] = []
     taken = bytearray(len(norm))
     for start, end, oid in gaz.scan(norm):
@@ -511,6 +534,20 @@ def find_orgs(
             continue
         mentions.append(_rule_mention(text, norm, start, end, otype, gaz, "rule"))
         taken[start:end] = b"\x01" * (end - start)
+    return mentions
+
+
+def _statistical_in_gaps(
+    text: str,
+    norm: str,
+    mentions: list[OrgMention],
+    spans: list[tuple[int, int]],
+    gaz: Gazetteer,
+) -> list[OrgMention]:
+    """Statistical names added where no gazetteer or rule name is."""
+    taken = bytearray(len(norm))
+    for m in mentions:
+        taken[m.start : m.end] = b"\x01" * (m.end - m.start)
     for start, end in spans:
         name = norm[start:end]
         trimmed = re.sub(r"^(?:the|The)\s+", "", name)
@@ -525,8 +562,18 @@ def find_orgs(
         name = norm[start:end]
         if not _plausible_model_name(name, resolve(name, gaz) is not None):
             continue
-        mentions.append(_rule_mention(text, norm, start, end, "other", gaz, "model"))
+        mentions.append(model_mention(text, norm, start, end, gaz))
         taken[start:end] = b"\x01" * (end - start)
+    return mentions
+
+
+def model_mention(text: str, norm: str, start: int, end: int, gaz: Gazetteer) -> OrgMention:
+    """A statistical name as a mention: resolved in the gazetteer where it can be, typed."""
+    return _rule_mention(text, norm, start, end, "other", gaz, "model")
+
+
+def _finish(text: str, norm: str, mentions: list[OrgMention], gaz: Gazetteer) -> list[OrgMention]:
+    """Names completed and merged (slots, adjacent parts, legal forms, countries, short forms)."""
     mentions.sort(key=lambda m: m.start)
     mentions = _slot_names(text, norm, mentions, gaz)
     mentions = _merge_adjacent(text, norm, mentions, gaz)

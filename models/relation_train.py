@@ -105,7 +105,8 @@ def passage_examples(
         gold = [
             g
             for g in p["funding"]
-            if float(g["amount"]) == a.value
+            if g["amount"] is not None
+            and float(g["amount"]) == a.value
             and g["currency"] == a.currency
             and simplify(g["amount_text"]) in norm[max(0, a.start - 3) : a.end + 3]
         ]

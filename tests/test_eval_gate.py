@@ -36,10 +36,23 @@ def test_relations_test_split_stays_above_floors():
             assert getattr(result[task], metric) >= floor, (task, metric, result[task].as_dict())
 
 
+def test_real_passages_of_held_out_outlets_stay_above_floors():
+    """Passages from real pages of outlets that no model was trained on."""
+    from qun.models.evaluate import evaluate_relations, load_real_passages
+
+    result = evaluate_relations(load_real_passages("real-heldout"))
+    floors = FLOORS["relations_real_heldout"]
+    assert result["direction_accuracy"] >= floors["direction_accuracy"]
+    for task in ("organizations", "funding", "partnerships", "concepts"):
+        for metric, floor in floors[task].items():
+            assert getattr(result[task], metric) >= floor, (task, metric, result[task].as_dict())
+
+
 # ---- the shipped Chinese recognizer on the public NER corpora (../shared/data) ----
 def _ner_scores(dataset: str) -> dict:
     from qun.models import corpora
     from qun.models.evaluate import (
+        crf_predictor,
         evaluate_ner,
         model_predictor,
         pipeline_predictor,
@@ -54,6 +67,7 @@ def _ner_scores(dataset: str) -> dict:
     return {
         "rules": evaluate_ner(examples, rules_predictor)["ORG"],
         "default": evaluate_ner(examples, pipeline_predictor(STATISTICAL_DEFAULT))["ORG"],
+        "crf": evaluate_ner(examples, crf_predictor)["ORG"],
         "model": evaluate_ner(examples, model_predictor(nlp, with_rules=False))["ORG"],
         "model+rules": evaluate_ner(examples, model_predictor(nlp, with_rules=True))["ORG"],
     }

@@ -59,20 +59,21 @@ def test_short_training_run_saves_a_model_that_loads_and_evaluates(tmp_path: Pat
     scores = json.loads(
         qun("eval", "ner", "--dataset", "cluener-dev", "--model", str(out), "--json").stdout
     )
-    assert set(scores) == {"rules", "default", "model", "model+rules"}
+    assert set(scores) == {"rules", "default", "crf", "model", "model+rules"}
     assert set(scores["model"]) == {"ORG", "organization", "company", "government"}
 
 
 def test_shipped_model_finds_names_in_traditional_text_with_offsets_into_the_original():
-    """`--statistical zh` adds the trained model; it reads the simplified form and reports
-    offsets into the traditional input. 北辰義工隊 is in no list and has no typed suffix."""
-    from qun.models.ner import load
+    """`--statistical zh` (the default) adds the Chinese CRF; it reads the simplified form and
+    reports offsets into the traditional input. 北辰義工隊 is in no list and has no typed
+    suffix."""
+    from qun.models.crf_ner import load
 
-    assert load() is not None, "models/data/ner_zh is shipped"
+    assert load() is not None, "models/data/ner_zh_crf.crfsuite is shipped"
     text = "昨日，北辰義工隊與香港賽馬會在沙田舉辦義工培訓。"
     line = json.dumps({"id": "t1", "text": text}, ensure_ascii=False)
     rules_only = json.loads(qun("extract", "--statistical", "", "-q", input=line).stdout)
-    with_model = json.loads(qun("extract", "--statistical", "en,zh", "-q", input=line).stdout)
+    with_model = json.loads(qun("extract", "-q", input=line).stdout)
     for out in (rules_only, with_model):
         for org in out["organizations"]:
             assert text[org["start"] : org["end"]] == org["text"], org
@@ -101,13 +102,14 @@ def test_statistical_applies_to_the_documents_too(demo_dir: Path, tmp_path: Path
     assert bad.returncode == 1 and "--statistical takes en and/or zh" in bad.stderr
     assert not (data / "extraction_log").exists()
 
-    qun("extract", "--documents", "--statistical", "en,zh", "--data-dir", str(data), "-q")
+    qun("extract", "--documents", "--statistical", "en", "--data-dir", str(data), "-q")
     log = load("extraction_log", data, as_="pandas")
     assert set(log["extractor_version"]) == {log["extractor_version"][0]}
-    assert log["extractor_version"][0].endswith("+statistical=en,zh")
-    with_model = load("org_mentions", data, as_="pandas")
+    assert log["extractor_version"][0].endswith("+statistical=en")
+    without_zh = load("org_mentions", data, as_="pandas")
     default = load("org_mentions", demo_dir, as_="pandas")
-    assert len(with_model) > len(default)
+    key = ["doc_id", "start", "end"]
+    assert set(map(tuple, without_zh[key].values)) != set(map(tuple, default[key].values))
 
     # back to the default: every document is read again, and the rows are the default's
     again = json.loads(

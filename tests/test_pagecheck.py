@@ -67,3 +67,25 @@ def test_eval_pages_command(tmp_path: Path):
     assert scores["all"]["readability-lxml"]["dates_right"] is None
     proc = qun("eval", "pages", "--checks", str(tmp_path / "none"), check=False)
     assert proc.returncode == 1 and "no page checks found" in proc.stderr
+
+
+def test_the_held_out_page_checks_name_their_pages_sources():
+    """gh-c: pages of other outlets, saved by public extraction projects; the project keeps only
+    the strings, and each line names the repository and path its page comes from."""
+    checks = pagecheck.load_checks(pagecheck.CHECKS.with_name("page_checks_heldout"))
+    assert len(checks) == 15 and {c.split for c in checks} == {"gh-c"}
+    assert len({c.site for c in checks}) == 13
+    gne = {c.site for c in pagecheck.load_checks()}
+    assert not gne & {c.site for c in checks}
+    rows = [
+        json.loads(line)
+        for line in pagecheck.CHECKS.with_name("page_checks_heldout")
+        .joinpath("gh-c.jsonl")
+        .read_text("utf-8")
+        .splitlines()
+    ]
+    assert all(":" in r["source"] and "/" in r["source"] for r in rows)
+    # a missed string is reported as lost, so a reader sees what the text lacks
+    score = pagecheck.Score()
+    score.add(checks[0], pagecheck.Read(text="nothing of the article"))
+    assert score.misses[0].startswith(f"{checks[0].site}/{checks[0].file}: lost ")

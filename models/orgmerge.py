@@ -1,0 +1,289 @@
+"""Which Chinese organization candidates stand: a learned decision instead of a fixed order.
+
+The gazetteer, the rules and the CRF (`models/crf_ner.py`) each propose spans; they agree on
+most names and disagree on boundaries (a verb or place swallowed before a name, a name's head
+lost) and on what is a name at all. Every distinct span is one candidate, scored by a logistic
+regression from:
+
+- where it came from (gazetteer, rule, CRF, and which of them agree on exactly this span);
+- the CRF's confidence in it (the mean marginal of its tags) and in a different span that
+  overlaps it (covering it or inside it);
+- its characters: first, last, last two, the one before and after it, its length, whether it
+  starts or ends inside a jieba word (教育部 out of 教育部门), and whether it is a gazetteer
+  name, a generic kind (基金会, 地方政府) or holds punctuation.
+
+Gazetteer and rule names stand, except where the CRF reads the same name without the words
+before it (本地企业华兴科技有限公司 / 华兴科技有限公司) and scores higher; CRF names in the gaps
+stand when they score at or above the threshold, best first, none overlapping. The weights,
+bias and threshold are data, in `models/data/orgmerge.json`, written by `qun train org-merge`
+(cross-fitted: the CRF that scores a training sentence was not trained on it).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qun.models.gazetteer import Gazetteer, resolve
+
+# The mentions are qun.models.orgs.OrgMention; orgs calls this module, so what it needs from
+# orgs (making a mention of a span, telling a generic kind) is passed in.
+OrgMention = Any
+
+MODEL = Path(__file__).with_name("data") / "orgmerge.json.gz"
+THRESHOLD = 0.3  # chosen on the training passages (F1 rises from 0.6 down to 0.3)
+_PUNCT = re.compile(r"[\s，。、；：！？“”\"《》（）()「」]")
+_LENGTHS = (2, 3, 4, 6, 9, 14)
+
+
+@dataclass
+class Candidate:
+    start: int
+    end: int
+    sources: set[str] = field(default_factory=set)
+    probability: float = 0.0  # the CRF's, when it proposed this span
+    mention: OrgMention | None = None  # the gazetteer's or the rules' mention of it
+
+
+def candidates(
+    mentions: Iterable[OrgMention],
+    scored: Iterable[tuple[int, int, float | None]],
+    starts: set[int] | None = None,
+) -> tuple[list[OrgMention], list[Candidate]]:
+    """The gazetteer's names, which stand as they are (curated names, the same in every text)
+    unless they start or end inside a jieba word (`starts`: word_starts; 教育部 in 教育部门),
+    and one candidate per other distinct span that overlaps none of them, with every source
+    that proposed it."""
+    mentions = list(mentions)
+    fixed = [
+        m
+        for m in mentions
+        if m.method == "gazetteer" and (starts is None or {m.start, m.end} <= starts)
+    ]
+    # a unit written right after a known name (招商银行 + 深圳分行) stands with it: the two
+    # are read as one name afterwards
+    ends = {m.end for m in fixed}
+    fixed += [m for m in mentions if m.method == "rule" and m.start in ends]
+    scored = list(scored)
+    known = bytearray(max([m.end for m in mentions] + [e for _, e, _ in scored] + [0]))
+    for m in fixed:
+        known[m.start : m.end] = b"\x01" * (m.end - m.start)
+    by_span: dict[tuple[int, int], Candidate] = {}
+    for m in mentions:
+        if not any(known[m.start : m.end]):
+            c = by_span.setdefault((m.start, m.end), Candidate(m.start, m.end))
+            c.sources.add(m.method)
+            c.mention = c.mention or m
+    for s, e, p in scored:
+        if not any(known[s:e]):
+            c = by_span.setdefault((s, e), Candidate(s, e))
+            c.sources.add("crf")
+            c.probability = max(c.probability, p or 0.0)
+    return fixed, sorted(by_span.values(), key=lambda c: (c.start, c.end))
+
+
+def _length(n: int) -> str:
+    return str(next((x for x in _LENGTHS if n <= x), 99))
+
+
+def word_starts(norm: str) -> set[int]:
+    """Where jieba's words start (and the text's end): a span cut inside a word is suspect."""
+    from qun.models.crf_ner import _jieba
+
+    starts, i = {len(norm)}, 0
+    for w in _jieba().cut(norm, HMM=True):
+        starts.add(i)
+        i += len(w)
+    return starts
+
+
+def features(
+    norm: str,
+    cand: Candidate,
+    others: list[Candidate],
+    gaz: Gazetteer,
+    starts: set[int],
+    generic: Callable[[str], bool],
+) -> dict:
+    """The candidate's features (name -> value); `starts`: word_starts(norm); `generic`: whether
+    a name is a kind of organization rather than a named one."""
+    name = norm[cand.start : cand.end]
+    f: dict[str, float] = {f"src:{s}": 1.0 for s in cand.sources}
+    f["srcs:" + "+".join(sorted(cand.sources))] = 1.0
+    if "crf" in cand.sources:
+        f["crf_p"] = cand.probability
+        f[f"crf_pb:{min(int(cand.probability * 5), 4)}"] = 1.0
+    for o in others:
+        if o is cand or o.end <= cand.start or cand.end <= o.start or "crf" not in o.sources:
+            continue
+        if o.start <= cand.start and cand.end <= o.end:
+            where = "covers"  # a CRF span around this one
+        elif cand.start <= o.start and o.end <= cand.end:
+            where = "inside"  # a CRF span within this one
+        else:
+            where = "crosses"
+        if where != "crosses":  # which edge they share: a name extended right or left
+            where += "_start" if o.start == cand.start else "_end" if o.end == cand.end else ""
+        key = f"crf_other_{where}"
+        f[key] = max(f.get(key, 0.0), o.probability)
+    if cand.start not in starts:
+        f["cut_start"] = 1.0  # 教育部 taken out of 教育部门
+    if cand.end not in starts:
+        f["cut_end"] = 1.0
+    f["len:" + _length(len(name))] = 1.0
+    f["first:" + name[:1]] = 1.0
+    f["last:" + name[-1:]] = 1.0
+    f["last2:" + name[-2:]] = 1.0
+    f["prev:" + (norm[cand.start - 1] if cand.start else "^")] = 1.0
+    f["next:" + (norm[cand.end] if cand.end < len(norm) else "$")] = 1.0
+    hit = resolve(name, gaz)
+    if hit is not None and hit[1] in ("exact", "normalized"):
+        f["resolved"] = 1.0
+    if generic(name):
+        f["generic"] = 1.0
+    if _PUNCT.search(name):
+        f["punct"] = 1.0
+    return f
+
+
+@dataclass(frozen=True)
+class Decider:
+    weights: dict[str, float]
+    bias: float
+    threshold: float = THRESHOLD
+
+    def probability(self, feats: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def select(
+        self,
+        text: str,
+        norm: str,
+        mentions: list[OrgMention],
+        scored: list[tuple[int, int, float | None]],
+        gaz: Gazetteer,
+        make: Callable[[int, int], OrgMention],
+        generic: Callable[[str], bool],
+    ) -> list[OrgMention]:
+        """The mentions that stand. Gazetteer and rule names stand, except where the CRF reads
+        the same name without words before it (本地企业华兴科技有限公司 / 华兴科技有限公司) and
+        scores higher; CRF names in the gaps stand when they score at or above the threshold,
+        best first, none overlapping. `make(start, end)`: a mention of a CRF-only span."""
+        starts = word_starts(norm)
+        fixed, cands = candidates(mentions, scored, starts)
+        prob = {
+            id(c): self.probability(features(norm, c, cands, gaz, starts, generic)) for c in cands
+        }
+        crf_only = [c for c in cands if c.mention is None]
+        kept = list(fixed)
+        taken = bytearray(len(norm))
+        for c in cands:
+            if c.mention is None:
+                continue
+            trim = max(
+                (t for t in crf_only if c.start < t.start and t.end == c.end),
+                key=lambda t: prob[id(t)],
+                default=None,
+            )
+            if trim is not None and prob[id(trim)] > max(prob[id(c)], self.threshold):
+                kept.append(make(trim.start, trim.end))
+            elif c.sources != {"gazetteer"} or prob[id(c)] >= self.threshold:
+                kept.append(c.mention)  # a gazetteer name cut out of a word must score
+            taken[c.start : c.end] = b"\x01" * (c.end - c.start)
+        for c in sorted(crf_only, key=lambda c: (-prob[id(c)], c.start, c.end)):
+            if prob[id(c)] >= self.threshold and not any(taken[c.start : c.end]):
+                taken[c.start : c.end] = b"\x01" * (c.end - c.start)
+                kept.append(make(c.start, c.end))
+        return sorted(kept, key=lambda m: m.start)
+
+
+@functools.cache
+def load(path: Path = MODEL) -> Decider | None:
+    """The shipped decision, or None when it is not installed (the fixed order applies)."""
+    if not Path(path).is_file():
+        return None
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    return Decider(data["weights"], data["bias"], data.get("threshold", THRESHOLD))
+
+
+def write_gzip(path: Path, raw: bytes) -> None:
+    """Compressed without a name or time in the header: the same bytes for the same model."""
+    with open(path, "wb") as out, gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as fh:
+        fh.write(raw)
+
+
+# ---- training -----------------------------------------------------------------------------------
+def fold(text: str) -> int:
+    """Which half of the training sentences a text is in (cross-fitting)."""
+    return hashlib.md5(text.encode("utf-8")).digest()[0] & 1
+
+
+def training_rows(
+    examples: Iterable[tuple[str, list[tuple[int, int]], float]],
+    crf_paths: tuple[Path, Path],
+    propose: Callable[[str, list[tuple[int, int]]], list[OrgMention]],
+    generic: Callable[[str], bool],
+) -> tuple[list[dict[str, float]], list[int], list[float]]:
+    """Candidates of each (simplified text, gold spans, weight) with their features and whether
+    they are a gold span; a text of fold k is tagged by the CRF trained on the other fold.
+    `propose(text, crf_spans)`: the gazetteer's and the rules' mentions."""
+    from qun.models import crf_ner
+    from qun.models.gazetteer import load_gazetteer
+
+    gaz = load_gazetteer()
+    xs, ys, ws = [], [], []
+    for text, gold, weight in examples:
+        other = crf_paths[1 - fold(text)]
+        scored = crf_ner.recognize(text, other)
+        mentions = propose(text, [(s, e) for s, e, _ in scored])
+        starts = word_starts(text)
+        _, cands = candidates(mentions, scored, starts)
+        gold_set = set(gold)
+        for c in cands:
+            xs.append(features(text, c, cands, gaz, starts, generic))
+            ys.append(int((c.start, c.end) in gold_set))
+            ws.append(weight)
+    return xs, ys, ws
+
+
+def fit(
+    xs: list[dict[str, float]], ys: list[int], ws: list[float], path: Path = MODEL, **record: Any
+) -> dict[str, Any]:
+    """A logistic regression on the rows; writes weights (features seen twice or more)."""
+    from collections import Counter
+
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    seen = Counter(k for x in xs for k in x)
+    xs = [{k: v for k, v in x.items() if seen[k] >= 2} for x in xs]
+    vec = DictVectorizer()
+    matrix = vec.fit_transform(xs)
+    clf = LogisticRegression(C=1.0, max_iter=2000)
+    clf.fit(matrix, ys, sample_weight=ws)
+    weights = {
+        name: round(float(w), 5)
+        for name, w in zip(vec.get_feature_names_out(), clf.coef_[0], strict=True)
+        if abs(w) >= 1e-5
+    }
+    data = {
+        "bias": round(float(clf.intercept_[0]), 5),
+        "threshold": THRESHOLD,
+        "weights": weights,
+        "trained": {"candidates": len(ys), "positives": sum(ys), **record},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    write_gzip(path, raw)
+    load.cache_clear()
+    return data["trained"]

@@ -1,0 +1,115 @@
+"""Chinese organizations: the CRF recognizer (models/crf_ner.py) and the learned decision over
+gazetteer, rule and CRF candidates (models/orgmerge.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from qun.models import crf_ner, orgmerge
+from qun.models.orgs import OrgMention, find_orgs, model_mention
+
+
+def _no(name: str) -> bool:
+    return False
+
+
+def test_tags_and_spans_round_trip() -> None:
+    text = "南都公益基金会资助了晨光社区发展中心"
+    spans = [(0, 7), (10, 18)]
+    tags = crf_ner.bio(text, spans)
+    assert tags[:2] == ["B", "I"] and tags[7] == "O"
+    assert crf_ner.spans_of(tags) == spans
+    assert crf_ner.spans_of(["I", "I", "O", "B"]) == [(0, 2), (3, 4)]  # a stray I starts one
+
+
+def test_long_texts_are_tagged_in_pieces_cut_at_sentence_ends() -> None:
+    text = ("甲" * 150 + "。") * 6
+    pieces = crf_ner._chunks(text)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    assert all(b - a <= crf_ner.CHUNK for a, b in pieces)
+    assert all(text[b - 1] == "。" for _, b in pieces)
+    assert all(pieces[i][1] == pieces[i + 1][0] for i in range(len(pieces) - 1))
+    hard = "乙" * (crf_ner.CHUNK * 2 + 5)  # no sentence end: cut at the limit
+    assert [b - a for a, b in crf_ner._chunks(hard)] == [crf_ner.CHUNK, crf_ner.CHUNK, 5]
+
+
+def test_a_crf_trained_here_finds_its_names(tmp_path: Path) -> None:
+    names = ["青禾社工服务中心", "云杉公益基金会", "石桥助学促进会"]
+    verbs = ["资助", "联合", "支持"]
+    examples = []
+    for i in range(30):
+        a, b = names[i % 3], names[(i + 1) % 3]
+        text = f"{a}{verbs[i % 3]}{b}开展第{i}期项目。"
+        examples.append((text, [(0, len(a)), (len(a) + 2, len(a) + 2 + len(b))]))
+    path = tmp_path / "m.crfsuite"
+    record = crf_ner.train(examples, path, iterations=50)
+    assert record["sentences"] == 30 and path.is_file()
+    assert json.loads(path.with_suffix(".json").read_text())["iterations"] == 50
+    found = crf_ner.recognize("云杉公益基金会资助青禾社工服务中心开展新项目。", path)
+    assert [(s, e) for s, e, _ in found] == [(0, 7), (9, 17)]
+    assert all(0.5 < p <= 1.0 for *_, p in found)
+    assert crf_ner.recognize("任何文字", tmp_path / "missing.crfsuite") == []
+
+
+def _mention(start: int, end: int, method: str) -> OrgMention:
+    return OrgMention("x" * (end - start), start, end, "", "", "ngo", "nonprofit", method)
+
+
+def test_gazetteer_names_stand_and_other_spans_become_one_candidate_each() -> None:
+    mentions = [_mention(0, 4, "gazetteer"), _mention(6, 12, "rule")]
+    scored = [(6, 12, 0.9), (2, 5, 0.8), (14, 18, 0.7)]
+    fixed, cands = orgmerge.candidates(mentions, scored)
+    assert [(m.start, m.end) for m in fixed] == [(0, 4)]
+    # (2, 5) overlaps the gazetteer's name: no candidate
+    assert [(c.start, c.end, sorted(c.sources)) for c in cands] == [
+        (6, 12, ["crf", "rule"]),
+        (14, 18, ["crf"]),
+    ]
+    assert cands[0].probability == 0.9 and cands[0].mention is mentions[1]
+
+
+def test_the_decision_keeps_the_best_candidates_that_do_not_overlap() -> None:
+    from qun.models.gazetteer import load_gazetteer
+
+    text = "本地企业华兴科技有限公司向区慈善总会捐赠"
+    rule = OrgMention("本地企业华兴科技有限公司", 0, 12, "", "", "business", "business", "rule")
+    scored = [(4, 12, 0.95), (13, 18, 0.3)]
+    # weights that trust the CRF's confidence and nothing else
+    decide = orgmerge.Decider({"crf_p": 10.0}, -5.0, 0.5)
+    gaz = load_gazetteer()
+    kept = decide.select(
+        text, text, [rule], scored, gaz, lambda s, e: model_mention(text, text, s, e, gaz), _no
+    )
+    assert [(m.start, m.end, m.method) for m in kept] == [(4, 12, "model")]
+
+
+def test_a_fitted_decision_is_written_the_same_way_twice_and_loads(tmp_path: Path) -> None:
+    xs = [{"src:crf": 1.0, "crf_p": p} for p in (0.9, 0.8, 0.2, 0.1)] * 3
+    ys = [1, 1, 0, 0] * 3
+    ws = [1.0] * len(ys)
+    a, b = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    orgmerge.fit(xs, ys, ws, a)
+    orgmerge.fit(xs, ys, ws, b)
+    assert a.read_bytes() == b.read_bytes()
+    data = json.loads(gzip.decompress(a.read_bytes()))
+    assert data["trained"] == {"candidates": 12, "positives": 6}
+    decide = orgmerge.load(a)
+    assert decide.probability({"src:crf": 1.0, "crf_p": 0.95}) > 0.5
+    assert decide.probability({"src:crf": 1.0, "crf_p": 0.05}) < 0.5
+    assert orgmerge.load(tmp_path / "missing.json.gz") is None
+
+
+def test_names_are_not_swallowed_into_the_words_before_them() -> None:
+    """The rules alone took 本地企业华兴科技有限公司, 现金支票交到青田县慈善总会 and
+    今后也捐助丽水市民政局; the shipped CRF and decision take the names."""
+    cases = {
+        "本地企业华兴科技有限公司向区慈善总会捐赠10万元。": "华兴科技有限公司",
+        "爱心人士把现金支票交到青田县慈善总会。": "青田县慈善总会",
+        "他表示今后也捐助丽水市民政局的项目。": "丽水市民政局",
+    }
+    for text, name in cases.items():
+        found = [m.text for m in find_orgs(text)]
+        assert name in found, (text, found)
+        assert not any(name in f and f != name for f in found), (text, found)

@@ -1,0 +1,140 @@
+"""Passages written from real pages of many outlets (models/data/relations_real): every one is
+checked on load, each outlet is in one split only, and `qun eval relations` scores both splits
+within and beyond the gazetteer."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from qun.models import evaluate
+from qun.models.concepts import load_lexicon
+from qun.models.evaluate import check_passage, load_real_passages, outlet_of
+
+from .conftest import qun
+
+
+def test_the_passages_load_and_keep_their_source_pages() -> None:
+    rows = load_real_passages()
+    assert len(rows) >= 1500
+    assert {r["split"] for r in rows} == {"real-train", "real-heldout"}
+    assert {r["lang"] for r in rows} == {"zh_hans", "zh_hant", "en"}
+    assert all(r["source"]["url"].startswith("http") for r in rows)
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_no_outlet_is_in_both_splits() -> None:
+    splits = defaultdict(set)
+    for r in load_real_passages():
+        splits[r["source"]["domain"]].add(r["split"])
+    assert all(len(s) == 1 for s in splits.values())
+    held = {d for d, s in splits.items() if s == {"real-heldout"}}
+    assert len(held) >= 100 and len(splits) - len(held) >= 100
+
+
+def test_outlets_are_registrable_domains() -> None:
+    assert outlet_of("http://news.sina.com.cn/c/2020/x.shtml") == "sina.com.cn"
+    assert outlet_of("www.gd.gov.cn") == "gd.gov.cn"
+    assert outlet_of("https://www.zaobao.com.sg/news") == "zaobao.com.sg"
+    assert outlet_of("https://www.bsr.org/en/blog") == "bsr.org"
+
+
+def test_a_bad_passage_is_named_with_what_is_wrong() -> None:
+    ids = {c.id for c in load_lexicon()}
+    good = load_real_passages("real-heldout")[0]
+    assert check_passage(good, ids) == []
+    bad = json.loads(json.dumps(good))
+    bad["organizations"].append({"text": "不在文中的机构", "type": "ngo"})
+    bad["funding"] = [
+        {
+            "funder": "某公司",
+            "recipient": None,
+            "amount": 1,
+            "currency": "CNY",
+            "amount_text": "一元",
+            "kind": "gift",
+            "approximate": False,
+        }
+    ]
+    bad["source"] = {}
+    problems = check_passage(bad, ids)
+    assert any("不在文中的机构" in p for p in problems)
+    assert any("funder '某公司'" in p for p in problems)
+    assert any("unknown kind" in p for p in problems)
+    assert any("source needs" in p for p in problems)
+    # a gift whose sum the text does not give is allowed
+    unsummed = json.loads(json.dumps(good))
+    names = [o["text"] for o in unsummed["organizations"]]
+    if names:
+        unsummed["funding"] = [
+            {
+                "funder": names[0],
+                "recipient": None,
+                "amount": None,
+                "currency": None,
+                "amount_text": None,
+                "kind": "donation",
+                "approximate": False,
+            }
+        ]
+        assert check_passage(unsummed, ids) == []
+
+
+def test_a_broken_file_is_an_error_naming_its_line(tmp_path, monkeypatch) -> None:
+    row = load_real_passages("real-train")[0]
+    broken = dict(row, text="")
+    (tmp_path / "x.jsonl").write_text(
+        json.dumps(row, ensure_ascii=False) + "\n" + json.dumps(broken, ensure_ascii=False) + "\n"
+    )
+    monkeypatch.setattr(evaluate, "RELATIONS_REAL", tmp_path)
+    with pytest.raises(ValueError, match=r"x\.jsonl:2: "):
+        load_real_passages()
+
+
+def test_an_unsummed_gift_is_neither_a_hit_nor_an_error() -> None:
+    text = "南都公益基金会向晨光社区发展中心捐赠了一批图书。"
+    passage = {
+        "id": "t",
+        "text": text,
+        "organizations": [
+            {"text": "南都公益基金会", "type": "foundation"},
+            {"text": "晨光社区发展中心", "type": "ngo"},
+        ],
+        "funding": [
+            {
+                "funder": "南都公益基金会",
+                "recipient": "晨光社区发展中心",
+                "amount": None,
+                "currency": None,
+                "amount_text": None,
+                "kind": "donation",
+                "approximate": False,
+            }
+        ],
+        "partnerships": [],
+        "concepts": [],
+    }
+    result = evaluate.evaluate_relations([passage])
+    assert (result["funding"].tp, result["funding"].fn) == (0, 0)
+    assert result["organizations"].f1 == 1.0
+
+
+def test_eval_relations_scores_the_held_out_outlets() -> None:
+    out = json.loads(qun("eval", "relations", "--dataset", "real-heldout", "--json").stdout)
+    assert set(out) == {
+        f"real-heldout{group}/{setup}"
+        for group in ("", ", in gazetteer", ", beyond gazetteer")
+        for setup in ("rules", "rules+model")
+    }
+    scores = out["real-heldout/rules+model"]
+    assert set(scores) == {
+        "organizations",
+        "funding",
+        "partnerships",
+        "concepts",
+        "direction_accuracy",
+    }
+    bad = qun("eval", "relations", "--dataset", "nope", check=False)
+    assert bad.returncode == 1 and "real-heldout" in bad.stderr
