@@ -1,6 +1,6 @@
 """Gather annotated passages written from real pages into models/data/relations_real/.
 
-    python scripts/real_passages.py IN.jsonl [IN.jsonl ...]
+    python scripts/real_passages.py [--add] IN.jsonl [IN.jsonl ...]
 
 Each input line is one passage (text, organizations, funding, partnerships, concepts, and its
 source page: outlet, domain, title, url). Passages are checked (qun.models.evaluate.
@@ -9,7 +9,9 @@ outlet is a group of passages linked by their host's registrable domain or by th
 (so an article reprinted on a mirror host stays with its outlet); the group goes to
 real-heldout when the first byte of md5 of its smallest key is below 102 (about 40% of
 outlets), else to real-train, so no held-out outlet is seen in training. Passages are
-renumbered per language and written to <lang>.jsonl, replacing what was there.
+renumbered per language and written to <lang>.jsonl, replacing what was there. With --add,
+the passages there keep their ids and splits (models trained on real-train stay fair) and the
+new ones are numbered after them; a new passage whose outlet already has a split takes it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qun.models.concepts import load_lexicon  # noqa: E402
-from qun.models.evaluate import RELATIONS_REAL, check_passage, outlet_of  # noqa: E402
+from qun.models.evaluate import (  # noqa: E402
+    RELATIONS_REAL,
+    check_passage,
+    load_real_passages,
+    outlet_of,
+)
 
 HELDOUT_BELOW = 102  # of 256: the share of outlets held out
 
@@ -38,9 +45,19 @@ def _outlet_name(name: str) -> str:
     return re.sub(r"[\s《》“”\"'（）()]|网站$|官网$", "", name).casefold()
 
 
-def assign_splits(rows: list[dict]) -> None:
-    """Set each passage's split: linked domains and outlet names share one."""
+def _keys(r: dict) -> list[str]:
+    keys = [f"d:{r['source']['domain']}"]
+    name = _outlet_name(r["source"].get("outlet") or "")
+    return keys + [f"o:{name}"] if name else keys
+
+
+def assign_splits(rows: list[dict], existing: list[dict] = ()) -> list[dict]:
+    """Set each new passage's split. Passages linked by a domain or an outlet name are one
+    outlet; an outlet that `existing` passages (whose splits stay) already have keeps its
+    split, a new one goes by the hash of its key. A new passage that would join outlets of both
+    splits is returned (and left out)."""
     parent: dict[str, str] = {}
+    split_of_root: dict[str, str] = {}
 
     def find(k: str) -> str:
         parent.setdefault(k, k)
@@ -49,25 +66,43 @@ def assign_splits(rows: list[dict]) -> None:
             k = parent[k]
         return k
 
-    keys = []
+    def join(keys: list[str]) -> str:
+        root = find(keys[0])
+        for k in keys[1:]:
+            other = find(k)
+            if other != root:
+                low, high = min(root, other), max(root, other)
+                parent[high] = low
+                if high in split_of_root:
+                    split_of_root.setdefault(low, split_of_root.pop(high))
+                root = low
+        return root
+
+    for r in existing:
+        split_of_root[join(_keys(r))] = r["split"]
+    left_out, placed = [], []
     for r in rows:
-        ks = [f"d:{r['source']['domain']}"]
-        name = _outlet_name(r["source"].get("outlet") or "")
-        if name:
-            ks.append(f"o:{name}")
-        for k in ks[1:]:
-            a, b = find(ks[0]), find(k)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-        keys.append(ks[0])
-    for r, k in zip(rows, keys, strict=True):
-        r["split"] = split_of(find(k))
+        known = {split_of_root[find(k)] for k in _keys(r) if find(k) in split_of_root}
+        if len(known) > 1:
+            left_out.append(r)
+            continue
+        root = join(_keys(r))
+        if known:
+            split_of_root[root] = known.pop()
+        placed.append((r, root))
+    for r, root in placed:  # new outlets: by the hash of their final key
+        root = find(root)
+        r["split"] = split_of_root.get(root) or split_of(root)
+    return left_out
 
 
-def main(paths: list[str]) -> int:
+def main(args: list[str]) -> int:
+    add = "--add" in args  # keep the passages there (ids and splits), add these
+    paths = [a for a in args if a != "--add"]
+    existing = load_real_passages() if add else []
     concept_ids = {c.id for c in load_lexicon()}
     by_lang: dict[str, list[dict]] = defaultdict(list)
-    seen: set[str] = set()
+    seen: set[str] = {r["text"] for r in existing}
     dropped: Counter[str] = Counter()
     for path in paths:
         for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
@@ -92,17 +127,26 @@ def main(paths: list[str]) -> int:
                 continue
             seen.add(r["text"])
             by_lang[r.get("lang") or "zh_hans"].append(r)
-    assign_splits([r for rows in by_lang.values() for r in rows])
+    new = [r for rows in by_lang.values() for r in rows]
+    left_out = assign_splits(new, existing)
+    dropped["joins outlets of both splits"] += len(left_out)
+    for lang in by_lang:
+        by_lang[lang] = [r for r in by_lang[lang] if not any(r is x for x in left_out)]
     RELATIONS_REAL.mkdir(parents=True, exist_ok=True)
     keys = ["id", "split", "lang", "style", "text", "organizations", "funding", "partnerships"]
     keys += ["concepts", "source"]
     for lang, rows in sorted(by_lang.items()):
         rows.sort(key=lambda r: (r["source"]["domain"], r["source"]["url"], r["text"]))
-        with (RELATIONS_REAL / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
-            for i, r in enumerate(rows, 1):
+        kept = [r for r in existing if r["lang"] == lang]
+        start = len(kept)
+        path = RELATIONS_REAL / f"{lang}.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for r in kept:
+                fh.write(json.dumps({k: r.get(k) for k in keys}, ensure_ascii=False) + "\n")
+            for i, r in enumerate(rows, start + 1):
                 r = {**r, "id": f"real-{lang}-{i:04d}", "lang": lang}
                 fh.write(json.dumps({k: r.get(k) for k in keys}, ensure_ascii=False) + "\n")
-    rows = [r for rs in by_lang.values() for r in rs]
+    rows = existing + [r for rs in by_lang.values() for r in rs]
     outlets = {
         s: {r["source"]["domain"] for r in rows if r["split"] == s}
         for s in ("real-train", "real-heldout")

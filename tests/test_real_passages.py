@@ -138,3 +138,34 @@ def test_eval_relations_scores_the_held_out_outlets() -> None:
     }
     bad = qun("eval", "relations", "--dataset", "nope", check=False)
     assert bad.returncode == 1 and "real-heldout" in bad.stderr
+
+
+def _script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "real_passages.py"
+    spec = importlib.util.spec_from_file_location("real_passages", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_added_passages_take_their_outlet_s_split_and_never_join_two() -> None:
+    script = _script()
+
+    def row(domain: str, outlet: str, split: str = "") -> dict:
+        return {"source": {"domain": domain, "outlet": outlet}, "split": split}
+
+    existing = [row("a.cn", "甲报", "real-heldout"), row("b.cn", "乙报", "real-train")]
+    new = [
+        row("a.cn", "甲报"),  # an outlet already held out
+        row("mirror.com", "乙报"),  # a reprint of a training outlet on another host
+        row("c.cn", "丙报"),  # a new outlet: by hash
+        row("b.cn", "甲报"),  # would join a held-out and a training outlet
+    ]
+    left_out = script.assign_splits(new, existing)
+    assert [r["split"] for r in new[:2]] == ["real-heldout", "real-train"]
+    assert new[2]["split"] in ("real-heldout", "real-train")
+    assert left_out == [new[3]]
+    assert [r["split"] for r in existing] == ["real-heldout", "real-train"]
