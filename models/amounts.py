@@ -295,7 +295,21 @@ def find_amounts(text: str) -> list[Amount]:
                 # 澳門幣500萬元及300萬元: the second amount is in the first one's currency
                 amount = replace(amount, currency=prev.currency)
             kept.append(amount)
-    return kept
+    return _in_the_text_s_currency(kept, bare)
+
+
+_LOCAL_DOLLARS = {"TWD", "HKD", "MOP"}
+
+
+def _in_the_text_s_currency(amounts: list[Amount], bare: set[int]) -> list[Amount]:
+    """Bare 元 in a text that names one of the local dollars (新臺幣, 港元, 澳門幣) and no other
+    currency is that dollar: a Taiwanese report's 300萬元 after its 新臺幣一千萬元."""
+    named = {a.currency for a in amounts if a.start not in bare}
+    local = named & _LOCAL_DOLLARS
+    if len(local) != 1 or named - local:
+        return amounts
+    currency = local.pop()
+    return [replace(a, currency=currency) if a.start in bare else a for a in amounts]
 
 
 _FIELD_AMOUNT = re.compile(

@@ -47,6 +47,20 @@ def test_amounts(text, value, currency, approximate):
     assert (amount.value, amount.currency, amount.approximate) == (value, currency, approximate)
 
 
+@pytest.mark.parametrize(
+    "text, currencies",
+    [
+        ("基金會捐出新臺幣一千萬元，另撥300萬元予縣政府。", ["TWD", "TWD"]),
+        ("澳門基金會資助澳門幣50萬元，並另撥20萬元。", ["MOP", "MOP"]),
+        ("該會捐出300萬元。", ["CNY"]),  # no currency named: 元 stays CNY
+        ("公司捐赠人民币100万元，另捐200万元。", ["CNY", "CNY"]),
+        ("捐出港元100萬元及美元2萬元，另撥10萬元。", ["HKD", "USD", "CNY"]),  # two named
+    ],
+)
+def test_bare_yuan_takes_the_one_local_dollar_a_text_names(text, currencies):
+    assert [a.currency for a in find_amounts(text)] == currencies
+
+
 @pytest.mark.parametrize("text", ["2019年", "3天里", "第10届", "增长了30%", "100人"])
 def test_numbers_that_are_not_money(text):
     assert find_amounts(text) == []
