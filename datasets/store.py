@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,6 +114,11 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def _is_tmp(base_name: str) -> bool:
+    """A staged file's name (`.part-0.parquet.<id>.tmp`): hidden until it is moved."""
+    return base_name.startswith(".") and base_name.endswith(".tmp")
+
+
 class _Folder:
     """A dataset's folder, on local disk or in a pyarrow filesystem (datasets.remote): where
     new files are staged, and how they are moved into place or discarded."""
@@ -136,7 +140,7 @@ class _Folder:
             return remote.tmp_key(f"{self.root}/{name}", PART_FILE)
         folder = Path(self.root) / name
         folder.mkdir(parents=True, exist_ok=True)
-        return folder / f".{PART_FILE}.{uuid.uuid4().hex}.tmp"
+        return Path(remote.tmp_key(str(folder), PART_FILE))
 
     def sync(self, tmp: Path | str) -> None:
         """Make a staged file durable (an object store's PUT is, once it returns)."""
@@ -152,14 +156,13 @@ class _Folder:
             fs = self.remote.fs
             for name, tmp in staged.items():
                 fs.move(str(tmp), f"{self.root}/{name}/{PART_FILE}")
-            moved, dropped = {str(t) for t in staged.values()}, set()
-            for info in remote.listing(self.remote, str(self.root)):
+            dropped = set()
+            for info in remote.listing(self.remote, str(self.root)):  # one listing for both
                 name = info.path[len(str(self.root)) + 1 :].split("/", 1)[0]
                 if replace_all and name.startswith(prefix) and name not in staged:
                     dropped.add(name)
-                elif info.base_name.startswith(".") and info.base_name.endswith(".tmp"):
-                    if info.path not in moved:  # left by a killed writer
-                        fs.delete_file(info.path)
+                elif _is_tmp(info.base_name):  # left by a killed writer (ours are moved)
+                    fs.delete_file(info.path)
             for name in sorted(dropped):
                 fs.delete_dir(f"{self.root}/{name}")
             return
@@ -170,8 +173,16 @@ class _Folder:
             for folder in root.iterdir():
                 if folder.is_dir() and folder.name.startswith(prefix) and folder.name not in staged:
                     shutil.rmtree(folder)
-        for stale in root.glob("*/.*.tmp"):  # left by a killed writer
-            stale.unlink(missing_ok=True)
+        for stale in self.stale():  # left by a killed writer
+            Path(stale).unlink(missing_ok=True)
+
+    def stale(self) -> list[Path] | list[str]:
+        """Temporary files an interrupted write left (the next write removes them)."""
+        if self.remote:
+            return sorted(
+                f.path for f in remote.listing(self.remote, str(self.root)) if _is_tmp(f.base_name)
+            )
+        return sorted(Path(self.root).glob("*/.*.tmp"))
 
     def discard(self, staged: dict[str, Path | str]) -> None:
         for tmp in staged.values():
@@ -273,14 +284,7 @@ def switching(data_dir: Path | str) -> list[str] | None:
 
 def stale_files(spec: DatasetSpec, data_dir: Path | str) -> list[Path] | list[str]:
     """Temporary files an interrupted write left in the dataset (the next write removes them)."""
-    if remote.is_uri(data_dir):
-        r = _root(data_dir)
-        return sorted(
-            f.path
-            for f in remote.listing(r, r.join(spec.name))
-            if f.base_name.startswith(".") and f.base_name.endswith(".tmp")
-        )
-    return sorted(spec.path(data_dir).glob("*/.*.tmp"))
+    return _Folder(spec, data_dir).stale()
 
 
 class _Marker:

@@ -48,13 +48,31 @@ def _kind(ch: str) -> str:
     return "P"
 
 
+@functools.lru_cache(maxsize=64)
+def words(piece: str) -> tuple[str, ...]:
+    """jieba's words of one piece of text (cached: the decision over candidates reads the same
+    pieces' word boundaries right after the tagger)."""
+    return tuple(_jieba().cut(piece, HMM=True))
+
+
+def word_starts(text: str) -> set[int]:
+    """Where jieba's words start in `text`, piece by piece as the tagger reads it, and its end."""
+    starts = {len(text)}
+    for lo, hi in _chunks(text):
+        i = lo
+        for w in words(text[lo:hi]):
+            starts.add(i)
+            i += len(w)
+    return starts
+
+
 def features(text: str) -> list[list[str]]:
     """Per character of `text` (simplified Chinese), its CRF features."""
     n = len(text)
     wpos = ["S"] * n
     word = [""] * n
     i = 0
-    for w in _jieba().cut(text, HMM=True):
+    for w in words(text):
         size = len(w)
         for k in range(size):
             wpos[i + k] = "S" if size == 1 else "B" if k == 0 else "E" if k == size - 1 else "M"

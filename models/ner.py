@@ -302,7 +302,7 @@ def recognize(
     if lang.startswith("zh") and "zh" in languages:
         from qun.models import crf_ner
 
-        return [(s, e, p) for s, e, p in crf_ner.recognize(text)]
+        return list(crf_ner.recognize(text))
     if lang != "en" or "en" not in languages:
         return []
     nlp = english()

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qun.models.crf_ner import word_starts
 from qun.models.gazetteer import Gazetteer, resolve
 
 # The mentions are qun.models.orgs.OrgMention; orgs calls this module, so what it needs from
@@ -92,17 +93,6 @@ def candidates(
 
 def _length(n: int) -> str:
     return str(next((x for x in _LENGTHS if n <= x), 99))
-
-
-def word_starts(norm: str) -> set[int]:
-    """Where jieba's words start (and the text's end): a span cut inside a word is suspect."""
-    from qun.models.crf_ner import _jieba
-
-    starts, i = {len(norm)}, 0
-    for w in _jieba().cut(norm, HMM=True):
-        starts.add(i)
-        i += len(w)
-    return starts
 
 
 def features(

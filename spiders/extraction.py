@@ -202,10 +202,7 @@ def _inline_sections_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
     Whether any was turned."""
     turned = False
     for el in list(tree.iter(*_INLINE_HOLDERS)):
-        if not any(
-            isinstance(d.tag, str) and d.tag in _BLOCK_TAGS or d.tag in _INLINE_HOLDERS
-            for d in el.iterdescendants()
-        ):
+        if not any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants()):
             el.tag = "p"
             turned = True
     return turned
