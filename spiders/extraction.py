@@ -3,16 +3,21 @@
 HTML: readability-lxml scores the page's blocks (text length, commas, link density, class names)
 and picks the article's container; trafilatura reads the text of that container (paragraphs,
 tables, lists of links told from text). A page where the container holds no main text is read
-whole and flagged `main_text_whole_page`."""
+whole and flagged `main_text_whole_page`. A footer's notices (copyright, licence and filing lines,
+spiders/data/site_notices.yaml) that close the text are cut off, and a container that holds only
+such a footer is no article."""
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import trafilatura
+import yaml
 from lxml import etree
 from lxml import html as lxml_html
 from pypdf import PdfReader
@@ -162,6 +167,52 @@ def _drop_link_lists(body: etree._Element) -> int:
 
 
 MIN_TEXT = 40  # characters: less is no main text
+NOTICES_FILE = Path(__file__).with_name("data") / "site_notices.yaml"
+NOTICE_TAIL_LINE = 80  # characters: a shorter line may stand among a footer's notices
+
+
+@functools.cache
+def notice_patterns(path: Path = NOTICES_FILE) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(id, pattern) of each site notice in `path`; a ValueError naming the entry when one is
+    malformed or does not match its own examples."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    out = []
+    for n, entry in enumerate(data.get("notices") or []):
+        nid = entry.get("id") if isinstance(entry, dict) else None
+        if not nid or not isinstance(entry.get("pattern"), str):
+            raise ValueError(f"{path}: notice #{n + 1} needs an id and a pattern")
+        try:
+            pattern = re.compile(entry["pattern"], re.I)
+        except re.error as exc:
+            raise ValueError(f"{path}: notice {nid}: bad pattern: {exc}") from exc
+        examples = entry.get("examples") or []
+        if not examples:
+            raise ValueError(f"{path}: notice {nid} has no examples")
+        for example in examples:
+            if not pattern.search(example):
+                raise ValueError(f"{path}: notice {nid} does not match its example {example!r}")
+        out.append((nid, pattern))
+    return tuple(out)
+
+
+def notice_of(line: str) -> str | None:
+    """The id of the site notice a line is (a copyright, licence or filing line), or None."""
+    return next((nid for nid, p in notice_patterns() if p.search(line)), None)
+
+
+def without_notice_tail(text: str) -> str:
+    """`text` without its footer: from the first notice line on, when only notices and short
+    lines follow it (a long line after a notice is the article's, and stays)."""
+    lines = text.split("\n")
+    cut = None
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i].strip()
+        if line and notice_of(line):
+            cut = i
+        elif len(line) >= NOTICE_TAIL_LINE:
+            break
+    return text if cut is None else "\n".join(lines[:cut]).rstrip()
+
 
 _CLOSERS = re.compile(r"</(?:body|html)\s*>", re.I)
 
@@ -288,8 +339,11 @@ def extract_html(html: str, url: str, site_name: str | None = None, content: str
     else:
         container = _container(tree)
         text = _strip_lead(_main_text(container, url), tree) if container else ""
-        if len(text) < MIN_TEXT:
+        # a container of footer notices only (copyright, licence lines) is no article
+        if len(without_notice_tail(text)) < MIN_TEXT:
             text, whole_page = _strip_lead(_main_text(html, url), tree), True
+    if len(without_notice_tail(text)) >= MIN_TEXT:
+        text = without_notice_tail(text)
     if len(text) < MIN_TEXT:
         raise ExtractionError("no main text")
     h1 = [h.text_content().strip() for h in tree.xpath("//body//h1")]

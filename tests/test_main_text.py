@@ -86,3 +86,52 @@ def test_a_page_without_a_container_of_text_is_read_whole_and_flagged() -> None:
     got = extract_html(page, URL)
     assert all(p in got.text for p in PARAS)
     assert "main_text_whole_page" in got.flags
+
+
+FOOTER_NOTICES = [
+    "Copyright",
+    "© 2024 城区新闻网. All rights reserved.",
+    "未经授权禁止转载、摘编、复制及建立镜像",
+    "联系我们",
+    "京ICP备12345678号",
+]
+
+
+def test_footer_notices_that_close_the_article_are_cut_off() -> None:
+    """A footer inside the article's container (copyright, licence and filing lines, and the
+    short lines among them) is the site's, not the article's."""
+    foot = "".join(f"<p>{line}</p>" for line in FOOTER_NOTICES)
+    page = _sidebar_page().replace('<div class="right">', foot + '</div><div class="right">', 1)
+    page = page.replace(f"{PARAS[-1]}</p></div>", f"{PARAS[-1]}</p>", 1)
+    got = extract_html(page, URL)
+    assert got.text.split("\n") == PARAS
+
+
+def test_only_a_footer_is_cut_and_a_notice_inside_the_article_stays() -> None:
+    from qun.spiders.extraction import notice_of, without_notice_tail
+
+    footer = "\n".join(FOOTER_NOTICES)
+    assert without_notice_tail("\n".join([*PARAS, footer])) == "\n".join(PARAS)
+    assert without_notice_tail(footer) == ""  # a container of notices only: no article
+    # a notice-like line followed by more of the article is the article's
+    quoted = "\n".join([PARAS[0], "版权所有", PARAS[1] * 2])
+    assert without_notice_tail(quoted) == quoted
+    assert notice_of("沪ICP证020132号") == "icp_filing"
+    assert notice_of(PARAS[0]) is None
+
+
+def test_a_notice_entry_that_misses_its_own_example_stops_with_its_id(tmp_path) -> None:
+    import pytest
+
+    from qun.spiders.extraction import notice_patterns
+
+    bad = tmp_path / "notices.yaml"
+    bad.write_text(
+        "notices:\n  - id: footer_x\n    pattern: 'all rights'\n    examples: ['版权所有']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="footer_x"):
+        notice_patterns(bad)
+    bad.write_text("notices:\n  - id: footer_y\n    pattern: '(['\n    examples: [x]\n")
+    with pytest.raises(ValueError, match="footer_y: bad pattern"):
+        notice_patterns(bad)
