@@ -59,19 +59,25 @@ _ZH_NUM_START = "".join(_ZH_DIGITS) + "".join(_ZH_SMALL)  # a numeral cannot sta
 _ZH_NUM_CHARS = _ZH_NUM_START + "".join(_ZH_BIG)
 
 
+_NUMBER_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|.")
+
+
 def parse_zh_number(text: str) -> float | None:
-    """五百万 -> 5000000, 一亿二千万 -> 120000000, 三十 -> 30, 千万 -> 10000000."""
-    if not text or any(c not in _ZH_NUM_CHARS for c in text):
+    """五百万 -> 5000000, 一亿二千万 -> 120000000, 三十 -> 30, 千万 -> 10000000, and numbers that
+    mix digits with units: 4万7200 -> 47200, 2,763万4,000 -> 27634000, 3千7百万 -> 37000000."""
+    if not text:
         return None
-    total, section, digit = 0, 0, None
-    for char in text:
-        if char in _ZH_DIGITS:
-            digit = _ZH_DIGITS[char]
-        elif char in _ZH_SMALL:
-            section += (1 if digit is None else digit) * _ZH_SMALL[char]
+    total, section, digit = 0.0, 0.0, None
+    for tok in _NUMBER_TOKEN.findall(text):
+        if tok[0].isdigit():
+            digit = float(tok.replace(",", ""))
+        elif tok in _ZH_DIGITS:
+            digit = _ZH_DIGITS[tok]
+        elif tok in _ZH_SMALL:
+            section += (1 if digit is None else digit) * _ZH_SMALL[tok]
             digit = None
-        else:  # 万 or 亿
-            unit = _ZH_BIG[char]
+        elif tok in _ZH_BIG:
+            unit = _ZH_BIG[tok]
             section += digit or 0
             if section == 0:
                 section = 1
@@ -80,92 +86,52 @@ def parse_zh_number(text: str) -> float | None:
             else:
                 total += section * unit
             section, digit = 0, None
+        else:
+            return None
     return float(total + section + (digit or 0))
 
 
+CURRENCIES = Path(__file__).with_name("data") / "currencies.yaml"
+_BARE_YUAN = ("元", "块")
+_BARE_DOLLAR = "$"
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The currency forms of data/currencies.yaml, and the patterns built from them."""
+
+    names: dict[str, str]  # written form (ASCII upper-cased) -> ISO code
+    cues: dict[str, tuple[re.Pattern[str], frozenset[str]]]  # code -> (place names, scripts)
+    zh: re.Pattern[str]
+    zh_prefixed: re.Pattern[str]
+    en: re.Pattern[str]
+
+
+def _key(form: str) -> str:
+    return form.upper() if form.isascii() else form
+
+
+def _alternation(forms: list[str]) -> str:
+    """Longest first; a form that starts with a Latin letter does not start inside a word."""
+    out = []
+    for form in sorted(set(forms), key=lambda f: (-len(f), f)):
+        esc = re.escape(form)
+        out.append(rf"(?<![A-Za-z]){esc}" if form[0].isascii() and form[0].isalpha() else esc)
+    return "|".join(out)
+
+
 _APPROX_ZH = r"(?P<approx>逾|近|超过|超|约|大约|将近|接近|不少于|至少|多达|达)?"
-_CUR_BEFORE = (
-    r"(?P<cur1>港币|港元|港幣|新台币|新台幣|台币|人民币|人民幣|美元|欧元|澳门元|澳门币|澳門幣|"
-    r"MOP\$|MOP|HK\$|US\$|NT\$|RMB|CNY|USD|HKD|EUR|￥|¥|\$|€|£)?\s*"
-)
 _NUM = (
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    r"(?P<num>\d[\d,]*(?:\.\d+)?[千百十万亿](?:\d[\d,]*(?:\.\d+)?[千百十万亿]?)+|"
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
     rf"[{_ZH_NUM_START}][{_ZH_NUM_CHARS}]*)"
 )
 _UNIT_ZH = r"(?P<more1>余|多)?(?P<unit>万亿|千万|百万|十万|万|亿|千)?"
 _MORE = r"(?P<more>余|多)?"
-_CUR_AFTER = (
-    r"(?P<cur2>美元|港元|港币|港幣|欧元|歐元|英镑|日元|新台币|新台幣|台币|澳门元|澳门币|元人民币|"
-    r"元人民幣|元|块)(?P<rmb>人民币|人民幣)?"
-)
-ZH_AMOUNT = re.compile(_APPROX_ZH + _CUR_BEFORE + _NUM + _UNIT_ZH + _MORE + r"\s*" + _CUR_AFTER)
-ZH_AMOUNT_PREFIXED = re.compile(  # ¥50万, 港币5000万 (a currency before, none after)
-    _APPROX_ZH
-    + r"(?P<cur1>港币|港元|港幣|新台币|新台幣|人民币|人民幣|澳门元|澳门币|"
-    + r"HK\$|US\$|NT\$|MOP\$|RMB|￥|¥|\$|€)\s*"
-    + _NUM
-    + _UNIT_ZH
-    + _MORE
-    + r"(?![\d元])"
-)
-EN_AMOUNT = re.compile(
-    r"(?P<approx>\b(?:over|more than|nearly|almost|about|around|approximately|roughly|some|"
-    r"up to|at least|close to)\s+)?"
-    r"(?:(?P<cur1>HK\$|US\$|NT\$|MOP\$|MOP|RMB|CNY|USD|HKD|EUR|GBP|¥|\$|€|£)\s?)?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?:\s?(?P<scale>million|billion|thousand|mn|bn|m|k)\b)?"
-    r"(?:\s+(?P<cur2>yuan|renminbi|RMB|US dollars|dollars|Hong Kong dollars|HK dollars|"
-    r"euros|pounds|NT dollars|patacas))?",
-    re.I,
-)
-_CURRENCY = {
-    "港币": "HKD",
-    "港元": "HKD",
-    "港幣": "HKD",
-    "HK$": "HKD",
-    "HKD": "HKD",
-    "HONG KONG DOLLARS": "HKD",
-    "HK DOLLARS": "HKD",
-    "新台币": "TWD",
-    "新台幣": "TWD",
-    "台币": "TWD",
-    "NT$": "TWD",
-    "NT DOLLARS": "TWD",
-    "人民币": "CNY",
-    "人民幣": "CNY",
-    "RMB": "CNY",
-    "CNY": "CNY",
-    "￥": "CNY",
-    "¥": "CNY",
-    "元": "CNY",
-    "块": "CNY",
-    "元人民币": "CNY",
-    "元人民幣": "CNY",
-    "YUAN": "CNY",
-    "RENMINBI": "CNY",
-    "美元": "USD",
-    "US$": "USD",
-    "USD": "USD",
-    "$": "USD",
-    "US DOLLARS": "USD",
-    "DOLLARS": "USD",
-    "欧元": "EUR",
-    "歐元": "EUR",
-    "€": "EUR",
-    "EUR": "EUR",
-    "EUROS": "EUR",
-    "英镑": "GBP",
-    "£": "GBP",
-    "GBP": "GBP",
-    "POUNDS": "GBP",
-    "日元": "JPY",
-    "澳门元": "MOP",
-    "澳门币": "MOP",
-    "澳門幣": "MOP",
-    "MOP": "MOP",
-    "MOP$": "MOP",
-    "PATACAS": "MOP",
-}
+_EN_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "half a": 0.5,
+}  # fmt: skip
 _SCALE = {
     "万亿": 1e12,
     "千万": 1e7,
@@ -184,38 +150,107 @@ _SCALE = {
 }
 
 
+@functools.cache
+def _tables(path: Path = CURRENCIES) -> _Tables:
+    """The currency tables; a ValueError naming the entry when one is malformed, names a form
+    another currency has, or is not read as its own examples."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    names: dict[str, str] = {}
+    forms: dict[str, list[str]] = {"zh_before": [], "zh_after": [], "en_before": [], "en_after": []}
+    cues: dict[str, tuple[re.Pattern[str], frozenset[str]]] = {}
+    examples: list[tuple[str, str]] = []
+    for n, entry in enumerate(data.get("currencies") or []):
+        code = entry.get("code") if isinstance(entry, dict) else None
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError(f"{path}: currency #{n + 1} needs a three-letter code")
+        for field_name, listed in forms.items():
+            for form in entry.get(field_name) or []:
+                if not isinstance(form, str) or not form.strip():
+                    raise ValueError(f"{path}: {code}: {field_name} has an empty form")
+                held = names.setdefault(_key(form), code)
+                if held != code:
+                    raise ValueError(f"{path}: {code}: {form!r} is already {held}'s")
+                listed.append(form)
+        if entry.get("cues"):
+            scripts = frozenset(entry.get("cue_scripts") or ("simplified", "traditional", "en"))
+            cues[code] = (re.compile(_alternation(entry["cues"]), re.I), scripts)
+        examples += [(str(x), code) for x in entry.get("examples") or []]
+    words = "|".join(sorted(_EN_WORDS, key=len, reverse=True))
+    tables = _Tables(
+        names,
+        cues,
+        zh=re.compile(
+            _APPROX_ZH
+            + rf"(?P<cur1>{_alternation(forms['zh_before'])})?\s*"
+            + _NUM
+            + _UNIT_ZH
+            + _MORE
+            + r"\s*"
+            + rf"(?P<cur2>{_alternation(forms['zh_after'])})"
+        ),
+        zh_prefixed=re.compile(  # ¥50万, 港币5000万 (a currency before, none after)
+            _APPROX_ZH
+            + rf"(?P<cur1>{_alternation(forms['zh_before'])})\s*"
+            + _NUM
+            + _UNIT_ZH
+            + _MORE
+            + r"(?![\d元])"
+        ),
+        en=re.compile(
+            r"(?P<approx>\b(?:over|more than|nearly|almost|about|around|approximately|roughly|"
+            r"some|up to|at least|close to)\s+)?"
+            rf"(?:(?P<cur1>{_alternation(forms['en_before'])})\s?)?"
+            rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\b(?:{words})(?=\s+(?:million|billion|thousand)\b))"
+            r"(?:[\s-]?(?P<scale>million|billion|thousand|mn|bn|m|k)\b)?"
+            rf"(?:[\s-]+(?P<cur2>{_alternation(forms['en_after'])})\b)?",
+            re.I,
+        ),
+    )
+    for example, code in examples:
+        got = [a.currency for a in _find(example, tables)]
+        if got != [code]:
+            raise ValueError(f"{path}: {code}: example {example!r} is read as {got or 'nothing'}")
+    return tables
+
+
 def _number(num: str) -> float | None:
+    word = _EN_WORDS.get(num.lower())
+    if word is not None:
+        return float(word)
     if re.fullmatch(r"[\d,]+(?:\.\d+)?", num):
         return float(num.replace(",", ""))
     return parse_zh_number(num)
 
 
-def _currency(*names: str | None) -> str | None:
-    for name in names:
-        if name:
-            return _CURRENCY.get(name.upper() if name.isascii() else name)
+def _currency(names: dict[str, str], *forms: str | None) -> str | None:
+    for form in forms:
+        if form:
+            return names.get(_key(form))
     return None
 
 
 def find_amounts(text: str) -> list[Amount]:
     """Money amounts with offsets into `text`, left to right, never overlapping; only positive,
     finite values (0元 is no money, and a 400-digit number is no amount)."""
+    return _find(text, _tables())
+
+
+def _find(text: str, tables: _Tables) -> list[Amount]:
     norm = simplify(text)
+    names = tables.names
     found: list[Amount] = []
-    bare: set[int] = set()  # amounts whose only currency word is 元 or 块
-    for rx in (ZH_AMOUNT, ZH_AMOUNT_PREFIXED):
+    bare: set[int] = set()  # amounts whose only currency mark is 元, 块 or $
+    for rx in (tables.zh, tables.zh_prefixed):
         for m in rx.finditer(norm):
-            value = _number(m.group("num"))
-            cur2 = m.groupdict().get("cur2")
-            currency = _currency(
-                m.group("cur1"),
-                "元人民币" if m.groupdict().get("rmb") else None,
-                cur2 if cur2 not in ("元", "块") else None,
-                cur2,
-            )
+            cur1, cur2 = m.group("cur1"), m.groupdict().get("cur2")
+            currency = _currency(names, cur1 if cur1 != _BARE_DOLLAR or not cur2 else None, cur2)
+            unit = m.group("unit") or ""
+            value = parse_zh_number(m.group("num") + ("" if unit in ("万亿", "千万") else unit))
+            if value is not None and unit in ("万亿", "千万"):
+                value *= _SCALE[unit]
             if value is None or currency is None:
                 continue
-            value *= _SCALE.get(m.group("unit") or "", 1)
+            value = round(value, 2)
             if not 0 < value < math.inf:
                 continue
             start = m.start("approx") if m.group("approx") else m.start()
@@ -223,24 +258,27 @@ def find_amounts(text: str) -> list[Amount]:
             if re.search(r"单位\s*[：:]?\s*$", norm[max(0, start - 5) : start]):
                 continue  # （单位：千元）: a table's unit, no amount
             approx = m.group("approx") or m.group("more") or m.group("more1")
-            if not m.group("cur1") and not m.groupdict().get("rmb") and cur2 in ("元", "块"):
+            if (not cur1 and cur2 in _BARE_YUAN) or (cur1 == _BARE_DOLLAR and not cur2):
                 bare.add(start)
             found.append(
                 Amount(start, m.end(), text[start : m.end()], value, currency, bool(approx))
             )
-    for m in EN_AMOUNT.finditer(norm):
-        if not (m.group("cur1") or m.group("cur2")):
+    for m in tables.en.finditer(norm):
+        cur1, cur2 = m.group("cur1"), m.group("cur2")
+        if not (cur1 or cur2):
             continue
         value = _number(m.group("num"))
         if value is None:
             continue
-        value *= _SCALE.get((m.group("scale") or "").lower(), 1)
+        value = round(value * _SCALE.get((m.group("scale") or "").lower(), 1), 2)
         if not 0 < value < math.inf:
             continue
-        currency = _currency(m.group("cur1"), m.group("cur2"))
+        currency = _currency(names, cur1 if cur1 != _BARE_DOLLAR or not cur2 else None, cur2)
         if currency is None:
             continue
         start = m.start("approx") if m.group("approx") else m.start()
+        if cur1 == _BARE_DOLLAR and not cur2:
+            bare.add(start)
         found.append(
             Amount(
                 start,
@@ -253,7 +291,7 @@ def find_amounts(text: str) -> list[Amount]:
         )
     for m in _FIELD_AMOUNT.finditer(norm):  # "Amount: 300,000 | Currency: USD" (grant tables)
         value = _number(m.group("num"))
-        currency = _currency(m.group("cur"))
+        currency = _currency(names, m.group("cur"))
         if value and currency and 0 < value < math.inf:
             found.append(
                 Amount(
@@ -294,21 +332,42 @@ def find_amounts(text: str) -> list[Amount]:
             ):
                 # 澳門幣500萬元及300萬元: the second amount is in the first one's currency
                 amount = replace(amount, currency=prev.currency)
+                bare.discard(amount.start)
             kept.append(amount)
-    return _in_the_text_s_currency(kept, bare)
+    return _in_the_text_s_currency(text, norm, kept, bare, tables)
 
 
-_LOCAL_DOLLARS = {"TWD", "HKD", "MOP"}
+def _script(text: str, norm: str) -> str:
+    if not re.search(r"[\u3400-\u9fff]", text):
+        return "en"
+    return "traditional" if norm != text else "simplified"
 
 
-def _in_the_text_s_currency(amounts: list[Amount], bare: set[int]) -> list[Amount]:
-    """Bare 元 in a text that names one of the local dollars (新臺幣, 港元, 澳門幣) and no other
-    currency is that dollar: a Taiwanese report's 300萬元 after its 新臺幣一千萬元."""
-    named = {a.currency for a in amounts if a.start not in bare}
-    local = named & _LOCAL_DOLLARS
-    if len(local) != 1 or named - local:
+def _in_the_text_s_currency(
+    text: str, norm: str, amounts: list[Amount], bare: set[int], tables: _Tables
+) -> list[Amount]:
+    """Bare 元 and $ in a text's own dollar: the one local dollar it names (a Taiwanese
+    report's 300萬元 after its 新臺幣一千萬元) when it names no other currency; else, when it
+    names no currency but bare ones, the dollar of the one place it names (a cue of
+    data/currencies.yaml: 新加坡, 大马, 香港 in traditional script …)."""
+    if not bare:
         return amounts
-    currency = local.pop()
+    named = {a.currency for a in amounts if a.start not in bare}
+    local = named & set(tables.cues)
+    currency = None
+    if len(local) == 1 and not named - local:
+        currency = next(iter(local))
+    elif not named:
+        script = _script(text, norm)
+        places = {
+            code
+            for code, (rx, scripts) in tables.cues.items()
+            if script in scripts and (rx.search(norm) or rx.search(text))
+        }
+        if len(places) == 1:
+            currency = places.pop()
+    if currency is None:
+        return amounts
     return [replace(a, currency=currency) if a.start in bare else a for a in amounts]
 
 

@@ -1,7 +1,10 @@
 """Training of the organization type classifier (`qun train types`): on the gazetteer's names
-and aliases (all scripts and languages) and on the typed CLUENER training spans (`company` ->
+and aliases (all scripts and languages), on the typed CLUENER training spans (`company` ->
 business, `government` -> government, `organization` -> the type its suffix implies, else
-other); written as the compressed NumPy file that models.orgtypes loads.
+other) and on the typed organizations of the real-train passages (models/data/relations_real,
+repeated REAL_REPEAT times: most of them are beyond the gazetteer, as users' text is); written
+as the compressed NumPy file that models.orgtypes loads. The real-heldout passages' organizations
+are never trained on: they measure the classifier.
 """
 
 from __future__ import annotations
@@ -47,6 +50,18 @@ def cluener_examples(name: str) -> list[tuple[str, str, str]]:
     return out
 
 
+REAL_REPEAT = 3
+
+
+def real_examples(split: str) -> list[tuple[str, str, str]]:
+    """(name, type, group) of the typed organizations of a split of the real-derived passages;
+    group = the name."""
+    from qun.models.evaluate import load_real_passages
+
+    rows = {(o["text"], o["type"]) for p in load_real_passages(split) for o in p["organizations"]}
+    return [(name, otype, name) for name, otype in sorted(rows)]
+
+
 def fit(examples: Iterable[tuple[str, str, str]], c: float = 8.0, seed: int = 0) -> TypeModel:
     from sklearn.linear_model import LogisticRegression
 
@@ -76,16 +91,18 @@ def train(out: Path = MODEL_FILE, seed: int = 0, folds: int = 5) -> dict[str, An
     gaz = gazetteer_examples()
     clu_train = cluener_examples("cluener-train")
     clu_dev = cluener_examples("cluener-dev")
+    real_train = real_examples("real-train") * REAL_REPEAT
+    real_heldout = real_examples("real-heldout")
     groups = sorted({g for _, _, g in gaz})
     random.Random(seed).shuffle(groups)
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     right = total = 0
     for k in range(folds):
         test = [r for r in gaz if fold_of[r[2]] == k]
-        model = fit([r for r in gaz if fold_of[r[2]] != k] + clu_train, seed=seed)
+        model = fit([r for r in gaz if fold_of[r[2]] != k] + clu_train + real_train, seed=seed)
         right += round(accuracy(model, test) * len(test))
         total += len(test)
-    model = fit(gaz + clu_train, seed=seed)
+    model = fit(gaz + clu_train + real_train, seed=seed)
     dev_acc = accuracy(model, clu_dev)
     per_label: dict[str, float] = {}
     for otype in sorted({r[1] for r in clu_dev}):
@@ -106,5 +123,8 @@ def train(out: Path = MODEL_FILE, seed: int = 0, folds: int = 5) -> dict[str, An
         "cluener_dev_accuracy": round(dev_acc, 4),
         "cluener_dev_spans": len(clu_dev),
         "cluener_dev_accuracy_by_type": per_label,
+        "real_train_names": len(real_train) // REAL_REPEAT,
+        "real_heldout_names": len(real_heldout),
+        "real_heldout_accuracy": round(accuracy(model, real_heldout), 4),
         "seed": seed,
     }

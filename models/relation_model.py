@@ -56,6 +56,18 @@ _PARTNER_CUES = re.compile(
 )
 
 
+# "X, which partners with Y, received …": Y stands in an aside about X
+_ASIDE = re.compile(r"\s*[,，]\s*(?:which|who|that|an?|the|one of|its)\b", re.I)
+
+
+def in_aside(norm: str, o: Any, orgs: list[Any], until: int) -> bool:
+    """Whether `o` stands inside a relative or appositive clause of an earlier organization
+    that closes (a comma) before `until`."""
+    return norm.find(",", o.end, until) >= 0 and any(
+        t.end <= o.start and _ASIDE.match(norm, t.end) for t in orgs
+    )
+
+
 def _tokens(
     norm: str, lo: int, hi: int, spans: list[tuple[int, int, str]]
 ) -> tuple[list[str], dict[int, int]]:
@@ -137,6 +149,8 @@ def role_features(
     left = [o for o in orgs if o.end <= org.start]
     feats.append(f"rank={min(len(left), 3)}")
     feats.append(f"last={not any(o.start >= org.end for o in orgs)}")
+    if org.end <= amount[0] and in_aside(norm, org, orgs, amount[0]):
+        feats.append("aside")
     if trigger is not None:
         side = "before" if org.end <= trigger[0] else "after" if org.start >= trigger[1] else "in"
         feats.append(f"trig={side}")

@@ -1,5 +1,7 @@
 """Train the relation component (models/relation_model.py): candidate pairs from the passages of
-models/data/relations_train and from FinRE, scikit-learn logistic regression, weights written as
+models/data/relations_train, the real-train split of models/data/relations_real (passages
+written from real pages of many outlets; the real-heldout outlets are never trained on) and
+FinRE, scikit-learn logistic regression, weights written as
 data/relation_model.json.gz. Deterministic: fixed seed, sorted inputs."""
 
 from __future__ import annotations
@@ -226,7 +228,9 @@ def train(
     """Fit the three models and write them (with thresholds and a summary) to `out`."""
     opts = options or RelationTrainOptions()
     started = time.time()
-    passages = load_passages()
+    from qun.models.evaluate import load_real_passages
+
+    passages = load_passages() + load_real_passages("real-train")
     amount_ex, role_ex, pair_ex = [], [], []
     for p in passages:
         a, r, q = passage_examples(p)
@@ -258,7 +262,11 @@ def train(
             "finre": dict(Counter(lab for _, lab in finre)),
         },
         "features": {k: len(m.weights) for k, m in models.items()},
-        "training_data": ["models/data/relations_train", "FinRE (thunlp/Chinese_NRE, train.txt)"],
+        "training_data": [
+            "models/data/relations_train",
+            "models/data/relations_real (real-train)",
+            "FinRE (thunlp/Chinese_NRE, train.txt)",
+        ],
         "minutes": round((time.time() - started) / 60, 2),
     }
     data = {k: m.as_json() for k, m in models.items()}

@@ -18,7 +18,7 @@ from typing import Any
 
 from qun.models.amounts import Amount, find_amounts, to_cny
 from qun.models.orgs import OrgMention, find_orgs
-from qun.models.relation_model import DEFAULT, load_model
+from qun.models.relation_model import DEFAULT, in_aside, load_model
 from qun.models.textutil import sentences, simplify
 
 FUNDING_TRIGGERS = [
@@ -421,17 +421,10 @@ _LATER_RECEIVER = re.compile(
 def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMention]:
     """`orgs` without those inside a relative or appositive clause of an earlier one ("X,
     which partners with Y, received …": not Y)."""
-    kept = [
-        o
-        for i, o in enumerate(orgs)
-        if not any(
-            _ASIDE.match(norm, t.end) and norm.find(",", o.end, until) >= 0 for t in orgs[:i]
-        )
-    ]
+    kept = [o for i, o in enumerate(orgs) if not in_aside(norm, o, orgs[:i], until)]
     return kept or orgs
 
 
-_ASIDE = re.compile(r"\s*[,，]\s*(?:which|who|that|an?|the|one of|its)\b", re.I)
 _WITNESSED = re.compile(r"(?:出席|参加|见证|列席|attended|witnessed)[^，,。；;]{0,6}$", re.I)
 _HOSTS = re.compile(
     r"\s*(?:联合|共同)?(?:主办|协办|承办|合办|联办)|\s*(?:co-?host|co-?organi[sz])", re.I
@@ -879,8 +872,14 @@ def _decide_funding(
             ]
             funders.sort(key=lambda o: o.start)  # type: ignore[union-attr]
     taken = {o.org_id for o in funders if o is not None}
+    # "X, which partners with Y, received …": Y, in an aside about X, is not the one who receives
+    aside = {
+        o.org_id
+        for o in s_orgs
+        if o.end <= cand.amount.start and in_aside(norm, o, s_orgs, cand.amount.start)
+    }
     rest = sorted(
-        ((o, pr) for o, pr in near.values() if o.org_id not in taken),
+        ((o, pr) for o, pr in near.values() if o.org_id not in taken | aside),
         key=lambda x: -x[1]["recipient"],
     )
     recipient = rest[0][0] if rest and rest[0][1]["recipient"] >= t.recipient else None

@@ -126,3 +126,17 @@ def test_name_classifier_accuracy_on_cluener_dev_stays_above_its_floor():
     rows = orgtypes_train.cluener_examples("cluener-dev")
     assert len(rows) > 900
     assert orgtypes_train.accuracy(model, rows) >= 0.93
+
+
+def test_types_of_held_out_real_organizations_stay_above_their_floor():
+    """Typing of organizations from the real-heldout passages' outlets, which no training
+    saw: the name classifier alone, and the whole typing (suffix rules first) that extraction
+    uses."""
+    from qun.models import orgtypes, orgtypes_train
+    from qun.models.orgs import classify_type
+
+    rows = orgtypes_train.real_examples("real-heldout")
+    assert len(rows) > 1200
+    assert orgtypes_train.accuracy(orgtypes.load(), rows) >= 0.86
+    right = sum(classify_type(name) == otype for name, otype, _ in rows)
+    assert right / len(rows) >= 0.82

@@ -61,6 +61,70 @@ def test_bare_yuan_takes_the_one_local_dollar_a_text_names(text, currencies):
     assert [a.currency for a in find_amounts(text)] == currencies
 
 
+@pytest.mark.parametrize(
+    "text, value, currency",
+    [
+        ("郭氏集團今年捐出200萬令吉", 2e6, "MYR"),
+        ("will channel RM500,000 to the Ministry of Health", 5e5, "MYR"),
+        ("拨出4万7200令吉作慈善教育用途", 47_200, "MYR"),
+        ("獲得GIC捐贈25萬新元", 2.5e5, "SGD"),
+        ("捐出新臺幣43萬4,000元", 434_000, "TWD"),
+        ("累計2,763萬4,000元", 27_634_000, "CNY"),
+        ("撥款4億9,300萬元", 493_000_000, "CNY"),
+        ("超过3千7百万元", 37_000_000, "CNY"),
+        ("拨付136.17万元", 1_361_700, "CNY"),  # exact, not 1361699.9999999998
+        ("捐出550万人民币", 5_500_000, "CNY"),
+        ("资助1万美金", 10_000, "USD"),
+        ("set aside one million yuan for relief", 1e6, "CNY"),
+        ("will donate RMB three million yuan", 3e6, "CNY"),
+        ("捐出1亿日元", 1e8, "JPY"),
+    ],
+)
+def test_amounts_in_more_currencies_and_mixed_numerals(text, value, currency):
+    [amount] = find_amounts(text)
+    assert (amount.value, amount.currency) == (value, currency)
+
+
+@pytest.mark.parametrize(
+    "text, currencies",
+    [
+        # Singapore and Malaysian Chinese press write 元 and $ for their own dollar
+        ("新加坡社會公益聯盟把2萬元交給回教研究會。", ["SGD"]),
+        ("社会公益联盟在新加坡把2万元交给回教研究会。", ["SGD"]),
+        ("SPH raised $300,000 and passed it to Singapore Red Cross.", ["SGD"]),
+        # a mainland text that names Hong Kong still means 人民币 by 元
+        ("香港公益金获300万元。", ["CNY"]),
+        ("香港公益金獲300萬元。", ["HKD"]),
+        # an English name with Hong Kong in it says nothing of the $
+        ("It received $1.2 million from the Hong Kong Jockey Club.", ["USD"]),
+        # two places named: no guess
+        ("新加坡和马来西亚的会馆各捐2万元。", ["CNY"]),
+        # a named currency other than the place's own: bare $ stays as it was
+        ("one million yuan ($160,256) for Singapore", ["CNY", "USD"]),
+    ],
+)
+def test_bare_yuan_and_dollar_take_the_dollar_of_the_one_place_a_text_names(text, currencies):
+    assert [a.currency for a in find_amounts(text)] == currencies
+
+
+def test_a_currency_entry_that_misreads_its_example_stops_with_its_code(tmp_path):
+    from qun.models.amounts import _tables
+
+    bad = tmp_path / "currencies.yaml"
+    bad.write_text(
+        "currencies:\n  - code: XYZ\n    zh_after: [某币]\n    examples: ['5万元']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="XYZ: example '5万元'"):
+        _tables(bad)
+    bad.write_text(
+        "currencies:\n  - code: CNY\n    zh_after: [元]\n  - code: XYZ\n    zh_after: [元]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="already CNY"):
+        _tables(bad)
+
+
 @pytest.mark.parametrize("text", ["2019年", "3天里", "第10届", "增长了30%", "100人"])
 def test_numbers_that_are_not_money(text):
     assert find_amounts(text) == []
