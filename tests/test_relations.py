@@ -95,6 +95,8 @@ def test_amounts_in_more_currencies_and_mixed_numerals(text, value, currency):
         # a mainland text that names Hong Kong still means 人民币 by 元
         ("香港公益金获300万元。", ["CNY"]),
         ("香港公益金獲300萬元。", ["HKD"]),
+        ("達成慈善基金會捐出300萬元予苗栗縣政府。", ["TWD"]),  # a Taiwanese county
+        ("苗栗县政府获300万元。", ["CNY"]),
         # an English name with Hong Kong in it says nothing of the $
         ("It received $1.2 million from the Hong Kong Jockey Club.", ["USD"]),
         # two places named: no guess
