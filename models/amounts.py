@@ -176,11 +176,21 @@ def _tables(path: Path = CURRENCIES) -> _Tables:
             cues[code] = (re.compile(_alternation(entry["cues"]), re.I), scripts)
         examples += [(str(x), code) for x in entry.get("examples") or []]
     words = "|".join(sorted(_EN_WORDS, key=len, reverse=True))
+    # what an amount can start with: a cheap test before the alternations at each position
+    zh_first = _lookahead(
+        set("逾近超约大将接不至多达0123456789" + _ZH_NUM_START) | {f[0] for f in forms["zh_before"]}
+    )
+    en_first = _lookahead(
+        set("omnarsuch0123456789")  # over, more than, nearly … close to; digits
+        | {f[0] for f in forms["en_before"]}
+        | {w[0] for w in _EN_WORDS}
+    )
     tables = _Tables(
         names,
         cues,
         zh=re.compile(
-            _APPROX_ZH
+            zh_first
+            + _APPROX_ZH
             + rf"(?P<cur1>{_alternation(forms['zh_before'])})?\s*"
             + _NUM
             + _UNIT_ZH
@@ -189,7 +199,8 @@ def _tables(path: Path = CURRENCIES) -> _Tables:
             + rf"(?P<cur2>{_alternation(forms['zh_after'])})"
         ),
         zh_prefixed=re.compile(  # ¥50万, 港币5000万 (a currency before, none after)
-            _APPROX_ZH
+            zh_first
+            + _APPROX_ZH
             + rf"(?P<cur1>{_alternation(forms['zh_before'])})\s*"
             + _NUM
             + _UNIT_ZH
@@ -197,8 +208,8 @@ def _tables(path: Path = CURRENCIES) -> _Tables:
             + r"(?![\d元])"
         ),
         en=re.compile(
-            r"(?P<approx>\b(?:over|more than|nearly|almost|about|around|approximately|roughly|"
-            r"some|up to|at least|close to)\s+)?"
+            en_first + r"(?P<approx>\b(?:over|more than|nearly|almost|about|around|approximately|"
+            r"roughly|some|up to|at least|close to)\s+)?"
             rf"(?:(?P<cur1>{_alternation(forms['en_before'])})\s?)?"
             rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\b(?:{words})(?=\s+(?:million|billion|thousand)\b))"
             r"(?:[\s-]?(?P<scale>million|billion|thousand|mn|bn|m|k)\b)?"
@@ -211,6 +222,12 @@ def _tables(path: Path = CURRENCIES) -> _Tables:
         if got != [code]:
             raise ValueError(f"{path}: {code}: example {example!r} is read as {got or 'nothing'}")
     return tables
+
+
+def _lookahead(chars: set[str]) -> str:
+    """A lookahead for one of `chars`, in either case."""
+    both = chars | {c.upper() for c in chars} | {c.lower() for c in chars}
+    return "(?=[" + "".join(re.escape(c) for c in sorted(both)) + "])"
 
 
 def _number(num: str) -> float | None:
