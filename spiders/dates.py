@@ -43,6 +43,11 @@ _EN = re.compile(
     r"(?:(\d{1,2}),?\s+)?(\d{4})\b",
     re.I,
 )
+# a Chinese month name with an English day and year, as WordPress's Chinese locale prints
+# dates ("十一月 6th, 2009")
+_ZH_MONTH_EN = re.compile(
+    r"(?<![一二三四五六七八九十])(十[一二]|[一二三四五六七八九十])月\s*(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b"
+)
 _LABEL = re.compile(
     r"(?:发布时间|發佈時間|發布時間|发布日期|發佈日期|發布日期|发表时间|發表時間|更新时间|时间|時間|日期|"
     r"Published|Posted|Date)\s*[:：]?\s*"
@@ -84,6 +89,9 @@ def parse_date(value: str) -> date | None:
     if m:
         year = int("".join(str(max(_ZH_NUM.index(c) - 1, 0)) for c in m.group(1)))
         return _make(year, _zh_small(m.group(2)), _zh_small(m.group(3)))
+    m = _ZH_MONTH_EN.search(value)
+    if m:
+        return _make(int(m.group(3)), _zh_small(m.group(1)), int(m.group(2)))
     m = _EN.search(value)
     if m:
         day = m.group(1) or m.group(3)
@@ -147,7 +155,7 @@ def _labelled(text: str) -> date | None:
         if _NOT_PUBLISHED.search(text[max(0, m.start() - 12) : m.end()]):
             continue
         after = text[m.end() : m.end() + 40]
-        found = (rx.search(after) for rx in (_ZH, _ISO, _ZH_FULL, _EN))
+        found = (rx.search(after) for rx in (_ZH, _ISO, _ZH_FULL, _EN, _ZH_MONTH_EN))
         near = [x for x in found if x is not None and x.start() <= 2]
         parsed = parse_date(min(near, key=lambda x: x.start()).group(0)) if near else None
         if parsed:  # the date the label introduces, not one further on
@@ -158,7 +166,7 @@ def _labelled(text: str) -> date | None:
 def _first_date(text: str) -> date | None:
     """The first full date of `text` that no update or crawl label introduces."""
     found = []
-    for rx in (_ZH, _ISO, _ZH_FULL, _EN):
+    for rx in (_ZH, _ISO, _ZH_FULL, _EN, _ZH_MONTH_EN):
         for m in rx.finditer(text):
             if not _NOT_PUBLISHED.search(text[max(0, m.start() - 16) : m.start()]):
                 parsed = parse_date(m.group(0))

@@ -21,6 +21,8 @@ from qun.spiders.dates import find_published, parse_date
         "26 Nov 2017",
         "2017-11-26T08:00:00+08:00",
         "二〇一七年十一月二十六日",
+        "十一月 26th, 2017",  # WordPress's Chinese locale
+        "十一月 26, 2017",
     ],
 )
 def test_parse_date_formats(text):
@@ -89,3 +91,15 @@ def test_short_header_dates():
         "<h2>标题</h2><div>发布时间：10-0812:00</div><div>相关 2019-12-29</div></body></html>"
     )
     assert find_published(no_year, "http://x/a", "标题") == (date(2019, 10, 8), "header")
+
+
+def test_a_blog_post_date_in_wordpress_chinese_comes_before_dates_in_its_text():
+    tree = html.fromstring(
+        '<html><body><h1><a href="/">博客</a></h1><div class="post">'
+        '<h2>制造孤独的CEO</h2><span class="post-calendar">十一月 6th, 2009</span>'
+        "<p>2008年3月28日，公司在郊外开会。</p></div></body></html>"
+    )
+    assert find_published(tree, "http://blog.example/1513.html") == (
+        date(2009, 11, 6),
+        "header",
+    )
