@@ -195,6 +195,22 @@ def notice_patterns(path: Path = NOTICES_FILE) -> tuple[tuple[str, re.Pattern[st
     return tuple(out)
 
 
+@functools.cache
+def ad_labels(path: Path = NOTICES_FILE) -> frozenset[str]:
+    """Lines that are only an ad slot's label (casefolded)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    labels = data.get("ad_labels") or []
+    if not all(isinstance(x, str) and x.strip() for x in labels):
+        raise ValueError(f"{path}: ad_labels must be non-empty strings")
+    return frozenset(x.strip().casefold() for x in labels)
+
+
+def without_ad_labels(text: str) -> str:
+    """`text` without lines that are only an ad slot's label (广告, Advertisement)."""
+    labels = ad_labels()
+    return "\n".join(line for line in text.split("\n") if line.strip().casefold() not in labels)
+
+
 def notice_of(line: str) -> str | None:
     """The id of the site notice a line is (a copyright, licence or filing line), or None."""
     return next((nid for nid, p in notice_patterns() if p.search(line)), None)
@@ -291,7 +307,56 @@ def _container(tree: lxml_html.HtmlElement) -> str | None:
             return None  # the whole page: nothing to narrow
         found.append(original)
         skip.update(el.iterdescendants())
-    return _page_of(tree, found) if found else None
+    return _page_of(tree, _widened(found)) if found else None
+
+
+_SENTENCE_END = re.compile(r"[。！？!?]|\.(?=\s|$)")
+WIDEN_LEVELS = 3  # how far up from readability's container the article may reach
+WIDEN_LINKS = 0.3  # the most of the added text that may be link text
+WIDEN_SENTENCES = 1.0  # the fewest sentence ends per 100 characters of added text
+
+
+def _own_text(el: lxml_html.HtmlElement) -> tuple[int, int, int]:
+    """(characters, characters in links, sentence ends) of an element's visible text."""
+    chars = links = ends = 0
+    visible = ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+    for node in el.xpath(visible):
+        text = str(node).strip()
+        if not text:
+            continue
+        chars += len(text)
+        ends += len(_SENTENCE_END.findall(text))
+        if node.getparent() is not None and node.getparent().xpath("ancestor-or-self::a"):
+            links += len(text)
+    return chars, links, ends
+
+
+def _widened(found: list[lxml_html.HtmlElement]) -> list[lxml_html.HtmlElement]:
+    """readability's container grown to the ancestor that holds the whole article: an article
+    cut into blocks between ad slots (each block a container of its own) or with its lead
+    paragraph in an element of its own. A level up is taken while what it adds is prose (at
+    least WIDEN_SENTENCES sentence ends per 100 characters, at most WIDEN_LINKS of it link
+    text): a headline and byline, related links or a list of headlines stop it."""
+    out: list[lxml_html.HtmlElement] = []
+    for el in found:
+        chars, links, ends = _own_text(el)
+        for _ in range(WIDEN_LEVELS):
+            up = el.getparent()
+            if up is None or up.tag in ("body", "html"):
+                break
+            up_chars, up_links, up_ends = _own_text(up)
+            added, added_links, added_ends = up_chars - chars, up_links - links, up_ends - ends
+            if added and (
+                added_links > WIDEN_LINKS * added or added_ends * 100 < WIDEN_SENTENCES * added
+            ):
+                break
+            el, chars, links, ends = up, up_chars, up_links, up_ends
+        out.append(el)
+    kept = []
+    for el in out:  # an element inside another one kept is read with it
+        if not any(o is not el and el in o.iterdescendants() for o in out) and el not in kept:
+            kept.append(el)
+    return kept
 
 
 def _main_text(html: str, url: str) -> str:
@@ -344,6 +409,7 @@ def extract_html(html: str, url: str, site_name: str | None = None, content: str
             text, whole_page = _strip_lead(_main_text(html, url), tree), True
     if len(without_notice_tail(text)) >= MIN_TEXT:
         text = without_notice_tail(text)
+    text = without_ad_labels(text)
     if len(text) < MIN_TEXT:
         raise ExtractionError("no main text")
     h1 = [h.text_content().strip() for h in tree.xpath("//body//h1")]

@@ -135,3 +135,31 @@ def test_a_notice_entry_that_misses_its_own_example_stops_with_its_id(tmp_path) 
     bad.write_text("notices:\n  - id: footer_y\n    pattern: '(['\n    examples: [x]\n")
     with pytest.raises(ValueError, match="footer_y: bad pattern"):
         notice_patterns(bad)
+
+
+LONG = PARAS + [p.replace("。", "，记者在现场了解到了这些情况。") for p in PARAS]
+
+
+def _split_article_page() -> str:
+    """An article cut into blocks between ad slots, each block a container of its own (its
+    paragraphs `div`s, as some sites write them), and related headlines after it."""
+    blocks = [LONG[:2], LONG[2:7], LONG[7:]]
+    body = '<div class="ad-slot">广告</div>'.join(
+        '<div class="part"><div class="item">'
+        + "".join(f'<div class="paragraph">{p}</div>' for p in b)
+        + "</div></div>"
+        for b in blocks
+    )
+    related = "".join(f'<li><a href="/n/{i}.html">{p[:14]}</a></li>' for i, p in enumerate(SIDE))
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>协作会议召开</title>
+</head><body>{NAV}<div class="main"><h1>协作会议召开</h1>
+<div class="info">2024-03-08 来源：城区新闻网</div>
+<section class="article-body">{body}</section>
+<div class="related"><h3>相关阅读</h3><ul>{related}</ul></div></div>
+<div class="footer"><p>{FOOT}</p></div></body></html>"""
+
+
+def test_an_article_cut_between_ad_slots_is_read_whole_without_the_slots_labels() -> None:
+    got = extract_html(_split_article_page(), URL)
+    assert got.text.split("\n") == LONG
+    assert got.published == "2024-03-08"
