@@ -166,8 +166,10 @@ class Decider:
     ) -> list[OrgMention]:
         """The mentions that stand. Gazetteer and rule names stand, except where the CRF reads
         the same name without words before it (本地企业华兴科技有限公司 / 华兴科技有限公司) and
-        scores higher; CRF names in the gaps stand when they score at or above the threshold,
-        best first, none overlapping. `make(start, end)`: a mention of a CRF-only span."""
+        scores higher, or reads it whole where the rule's name starts inside a word
+        (谐社区发展促进会 of 成都市和谐社区发展促进会); CRF names in the gaps stand when they
+        score at or above the threshold, best first, none overlapping. `make(start, end)`: a
+        mention of a CRF-only span."""
         starts = word_starts(norm)
         fixed, cands = candidates(mentions, scored, starts)
         prob = {
@@ -184,8 +186,25 @@ class Decider:
                 key=lambda t: prob[id(t)],
                 default=None,
             )
+            # 成都市和谐社区发展促进会: a rule that starts inside a word (谐 of 和谐, split at 和)
+            # yields to the CRF's reading of the whole name, when it scores
+            grow = max(
+                (
+                    t
+                    for t in crf_only
+                    if t.start < c.start
+                    and t.end == c.end
+                    and c.start not in starts
+                    and not any(taken[t.start : c.start])
+                ),
+                key=lambda t: prob[id(t)],
+                default=None,
+            )
             if trim is not None and prob[id(trim)] > max(prob[id(c)], self.threshold):
                 kept.append(make(trim.start, trim.end))
+            elif grow is not None and prob[id(grow)] >= self.threshold:
+                kept.append(make(grow.start, grow.end))
+                taken[grow.start : grow.end] = b"\x01" * (grow.end - grow.start)
             elif c.sources != {"gazetteer"} or prob[id(c)] >= self.threshold:
                 kept.append(c.mention)  # a gazetteer name cut out of a word must score
             taken[c.start : c.end] = b"\x01" * (c.end - c.start)

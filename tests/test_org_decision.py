@@ -113,3 +113,24 @@ def test_names_are_not_swallowed_into_the_words_before_them() -> None:
         found = [m.text for m in find_orgs(text)]
         assert name in found, (text, found)
         assert not any(name in f and f != name for f in found), (text, found)
+
+
+def test_a_rule_name_that_starts_inside_a_word_yields_to_the_whole_name() -> None:
+    """The suffix rules split names at 和 (A和B协会), so 成都市和谐社区发展促进会 came out as
+    谐社区发展促进会; where a rule's name starts inside a jieba word and the CRF reads the
+    whole name with the same end, the whole name stands."""
+    from qun.models.gazetteer import load_gazetteer
+
+    text = "成都市慈善总会与成都市和谐社区发展促进会签订协议"
+    rule = OrgMention("谐社区发展促进会", 12, 20, "", "", "ngo", "ngo", "rule")
+    scored = [(8, 20, 0.9)]
+    decide = orgmerge.Decider({"crf_p": 10.0}, -5.0, 0.5)
+    gaz = load_gazetteer()
+    kept = decide.select(
+        text, text, [rule], scored, gaz, lambda s, e: model_mention(text, text, s, e, gaz), _no
+    )
+    whole = [(text[m.start : m.end], m.method) for m in kept]
+    assert whole == [("成都市和谐社区发展促进会", "model")]
+    # and so with the shipped CRF and decision
+    found = [m.text for m in find_orgs("成都市慈善总会与成都市和谐社区发展促进会签订协议。")]
+    assert "成都市和谐社区发展促进会" in found, found
