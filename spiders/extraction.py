@@ -171,11 +171,16 @@ NOTICES_FILE = Path(__file__).with_name("data") / "site_notices.yaml"
 NOTICE_TAIL_LINE = 80  # characters: a shorter line may stand among a footer's notices
 
 
+def _notices_file(path: Path) -> dict:
+    """The notices file's contents (each cached reader of it reads it once per process)."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
 @functools.cache
 def notice_patterns(path: Path = NOTICES_FILE) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(id, pattern) of each site notice in `path`; a ValueError naming the entry when one is
     malformed or does not match its own examples."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = _notices_file(path)
     out = []
     for n, entry in enumerate(data.get("notices") or []):
         nid = entry.get("id") if isinstance(entry, dict) else None
@@ -198,8 +203,7 @@ def notice_patterns(path: Path = NOTICES_FILE) -> tuple[tuple[str, re.Pattern[st
 @functools.cache
 def ad_labels(path: Path = NOTICES_FILE) -> frozenset[str]:
     """Lines that are only an ad slot's label (casefolded)."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    labels = data.get("ad_labels") or []
+    labels = _notices_file(path).get("ad_labels") or []
     if not all(isinstance(x, str) and x.strip() for x in labels):
         raise ValueError(f"{path}: ad_labels must be non-empty strings")
     return frozenset(x.strip().casefold() for x in labels)
@@ -407,9 +411,8 @@ def extract_html(html: str, url: str, site_name: str | None = None, content: str
         # a container of footer notices only (copyright, licence lines) is no article
         if len(without_notice_tail(text)) < MIN_TEXT:
             text, whole_page = _strip_lead(_main_text(html, url), tree), True
-    if len(without_notice_tail(text)) >= MIN_TEXT:
-        text = without_notice_tail(text)
-    text = without_ad_labels(text)
+    trimmed = without_notice_tail(text)
+    text = without_ad_labels(trimmed if len(trimmed) >= MIN_TEXT else text)
     if len(text) < MIN_TEXT:
         raise ExtractionError("no main text")
     h1 = [h.text_content().strip() for h in tree.xpath("//body//h1")]
