@@ -151,7 +151,8 @@ def load_relations_eval(split: str | None = None) -> list[dict[str, Any]]:
 
 
 def _key(name: str | None) -> str | None:
-    return simplify(name).strip() if name else None
+    """Funders, receivers and partners compare as organizations do (`_name_key`)."""
+    return _name_key(name.strip()) if name else None
 
 
 def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> dict[str, Any]:

@@ -121,9 +121,20 @@ _EN_HEAD = (
     r"Stiftung|(?<=Community )Services?|(?<=Social )Services?|(?<=Family )Services?|"
     r"(?<=Christian )Services?|(?<=Youth )Services?|(?<=Welfare )Services?"
 )
+# A company's legal form after its name, with the market in brackets before it: "Hang Seng
+# Bank Ltd.", "Merck Sharp & Dohme (Asia) Ltd.", "Xiamen Yingqu Technology Co., Ltd.".
+_EN_LEGAL = (
+    r"(?:[ \t]+Holdings?)?(?:[ \t]+\((?:[A-Z][A-Za-z.]*[ \t]?){1,3}\))?,?[ \t]+"
+    r"(?:Co\.?,?[ \t]+(?:Ltd\b\.?|Limited\b)|Ltd\b\.?|Limited\b|Inc\b\.?|Corp\b\.?|Co\b\.?|"
+    r"LLC\b|[Pp][Ll][Cc]\b|Pte\.?[ \t]+Ltd\b\.?)"
+)
+_EN_LEGAL_WORDS = frozenset("Co Co., Ltd Limited Inc Corp LLC PLC plc Pte".split())
 _EN_RULE = re.compile(
     rf"\b(?:(?:[A-Z][A-Za-z&'.-]+|of|for|and|the)[ \t]+){{0,6}}(?:{_EN_HEAD})"
-    rf"(?:[ \t]+(?:of|for)(?:[ \t]+(?:the[ \t]+)?[A-Z][A-Za-z&'.-]+)+)?"
+    rf"(?:[ \t]+(?:of|for)(?:[ \t]+(?:the[ \t]+)?[A-Z][A-Za-z&'.-]+)+)?(?:{_EN_LEGAL})?"
+    # a name with no head word but a legal form: "Acer Inc", "Cathay Financial Holding Co"
+    rf"|\b(?!(?:In|On|At|The|A|An|This|That|For|And|But|By|From|To|With|As|Its|Their)\b)"
+    rf"(?:[A-Z][A-Za-z&'.-]+[ \t]+(?:&[ \t]+)?){{0,5}}?[A-Z][A-Za-z&'-]+(?:{_EN_LEGAL})"
 )
 # Possessives that belong to a name ("Beijing Children's Legal Aid Centre"), unlike an owner
 # before it ("Hong Kong's Harbour Hope Foundation").
@@ -329,7 +340,8 @@ def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
             if part == " and ":
                 offset += len(part)
                 continue
-            if pieces and pieces[-1][1].split()[-1] not in EN_TYPES:
+            last = pieces[-1][1].split()[-1] if pieces else ""
+            if pieces and last not in EN_TYPES and last.rstrip(".,") not in _EN_LEGAL_WORDS:
                 start, prev = pieces.pop()
                 pieces.append((start, f"{prev} and {part}"))
             else:
@@ -355,7 +367,8 @@ def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
             if name.endswith(".") and not _ABBREVIATION_END.search(name):
                 end -= 1  # the sentence's full stop, not part of the name
             head = next((w.rstrip(".") for w in reversed(words) if w.rstrip(".") in EN_TYPES), None)
-            otype = EN_TYPES.get(head or "", "other")
+            legal = any(w.rstrip(".,") in _EN_LEGAL_WORDS for w in words[1:])
+            otype = EN_TYPES.get(head or "", "business" if legal else "other")
             hits.append((start, end, otype))
     for m in _CAMEL.finditer(text):
         if m.group(0) not in _PRODUCT_WORDS and not any(a <= m.start() < b for a, b, _ in hits):

@@ -93,29 +93,28 @@ def test_a_broken_file_is_an_error_naming_its_line(tmp_path, monkeypatch) -> Non
         load_real_passages()
 
 
-def test_an_unsummed_gift_is_neither_a_hit_nor_an_error() -> None:
-    text = "南都公益基金会向晨光社区发展中心捐赠了一批图书。"
-    passage = {
+def _one_gift(text: str, orgs: list[tuple[str, str]], gift: dict) -> dict:
+    """A passage naming `orgs` (name, type) and one gift from the first to the second."""
+    return {
         "id": "t",
         "text": text,
-        "organizations": [
-            {"text": "南都公益基金会", "type": "foundation"},
-            {"text": "晨光社区发展中心", "type": "ngo"},
-        ],
+        "organizations": [{"text": name, "type": kind} for name, kind in orgs],
         "funding": [
-            {
-                "funder": "南都公益基金会",
-                "recipient": "晨光社区发展中心",
-                "amount": None,
-                "currency": None,
-                "amount_text": None,
-                "kind": "donation",
-                "approximate": False,
-            }
+            {"funder": orgs[0][0], "recipient": orgs[1][0], "kind": "donation"}
+            | {"approximate": False}
+            | gift
         ],
         "partnerships": [],
         "concepts": [],
     }
+
+
+def test_an_unsummed_gift_is_neither_a_hit_nor_an_error() -> None:
+    passage = _one_gift(
+        "南都公益基金会向晨光社区发展中心捐赠了一批图书。",
+        [("南都公益基金会", "foundation"), ("晨光社区发展中心", "ngo")],
+        {"amount": None, "currency": None, "amount_text": None},
+    )
     result = evaluate.evaluate_relations([passage])
     assert (result["funding"].tp, result["funding"].fn) == (0, 0)
     assert result["organizations"].f1 == 1.0
@@ -169,3 +168,16 @@ def test_added_passages_take_their_outlet_s_split_and_never_join_two() -> None:
     assert new[2]["split"] in ("real-heldout", "real-train")
     assert left_out == [new[3]]
     assert [r["split"] for r in existing] == ["real-heldout", "real-train"]
+
+
+def test_givers_and_partners_compare_as_organizations_do() -> None:
+    """A funder written "The Croucher Foundation" in the gold is the organization the
+    organizations score already matches without its article."""
+    passage = _one_gift(
+        "The Croucher Foundation donated HK$1,250,000 to the Department of Chemistry.",
+        [("The Croucher Foundation", "foundation"), ("Department of Chemistry", "academic")],
+        {"amount": 1250000, "currency": "HKD", "amount_text": "HK$1,250,000"},
+    )
+    result = evaluate.evaluate_relations([passage])
+    assert result["organizations"].f1 == 1.0
+    assert (result["funding"].tp, result["funding"].fp, result["funding"].fn) == (1, 0, 0)

@@ -554,3 +554,36 @@ def test_reporting_outlet_takes_no_part() -> None:
 def test_partnership_pairs_exactly(text: str, pairs: set) -> None:
     got = {frozenset((p.a.text, p.b.text)) for p in find_partnerships(text, model=None)}
     assert got == {frozenset(p) for p in pairs}
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        # a company's legal form, with its market in brackets, is part of its name
+        (
+            "Hang Seng Bank Ltd. gave HK$10,000 and Merck Sharp & Dohme (Asia) Ltd. gave "
+            "HK$100,000 to the Department of Pharmacy.",
+            {"Hang Seng Bank Ltd.", "Merck Sharp & Dohme (Asia) Ltd.", "Department of Pharmacy"},
+        ),
+        (
+            "Acer Inc and Hiwin Technologies Corp each pledged NT$5 million.",
+            {"Acer Inc", "Hiwin Technologies Corp"},
+        ),
+        (
+            "Xiamen Yingqu Technology Co., Ltd. signed an agreement with Standard Chartered Bank "
+            "(Hong Kong) Limited and Alibaba Group Holding Ltd on Monday.",
+            {
+                "Xiamen Yingqu Technology Co., Ltd.",
+                "Standard Chartered Bank (Hong Kong) Limited",
+                "Alibaba Group Holding Ltd",
+            },
+        ),
+        # a capitalized word opening the sentence is not a company's name
+        ("In Co. Kerry the bank opened a branch.", set()),
+    ],
+)
+def test_english_names_keep_their_legal_form(text: str, names: set[str]) -> None:
+    found = {m.text for m in find_orgs(text)}
+    assert names <= found
+    assert not any(n.startswith(("In ", "Co.")) for n in found)
+    assert all(m.type == "business" for m in find_orgs(text) if m.text in names and "Ltd" in m.text)
