@@ -6,7 +6,8 @@ such as 向/获得/由/from/to, order, distance, organization type, and what the
   - role: (organization, amount) -> funder / recipient / none;
   - pair: (organization, organization) -> partner / funds (either way) / none.
 Rules propose (models/relations.py), the model decides: an amount the rules accept is dropped
-only when the model is sure it is no funding; roles come from the model where it is confident,
+only when the model is sure it is no funding, one they reject (no giving trigger in the sentence,
+or a total) is kept only when it is sure it is; roles come from the model where it is confident,
 else from the rules; partnerships are the rules' pairs plus pairs the model is sure of.
 
 Trained by `qun train relations` on models/data/relations_train and FinRE (../shared/data/finre);
@@ -39,7 +40,7 @@ class Thresholds:
     """Decision thresholds, chosen on the dev split of models/data/relations_eval."""
 
     drop_amount: float = 0.15  # an amount the rules accept is dropped below this P(funding)
-    add_amount: float = 0.9  # an amount the rules reject is kept above this P(funding)
+    add_amount: float = 0.9  # an amount the rules reject (no trigger, a total) is kept above this
     funder: float = 0.5
     co_funder: float = 0.3  # an organization listed with the funder (X与Y共同出资)
     recipient: float = 0.5

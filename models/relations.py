@@ -1,10 +1,12 @@
 """Funding mentions and partnerships between named organizations, read from single sentences
 by rules over the organization and amount mentions they contain.
 
-Funding: an amount counts only with a giving trigger (捐赠, 资助, 拨款, donated, granted …) in
-its clause or sentence and no budget/total/price/salary cue in its clause. Roles come from the
-sentence shape: X向Y捐赠, X资助Y, Y获得X…资助, 由X资助, X出资…支持Y, "X donated … to Y",
-"Y received … from X"; organizations joined by 与/和/、/and before the trigger are co-funders.
+Funding: the rules accept an amount with a giving trigger (捐赠, 资助, 拨款, donated, granted …) in
+its clause or sentence and no budget/total/price/salary cue in its clause; the learned component
+(models/relation_model.py) may drop it, or keep one without a trigger when it is sure. Roles
+come from the sentence shape: X向Y捐赠, X资助Y, Y获得X…资助, 由X资助, X出资…支持Y,
+"X donated … to Y", "Y received … from X"; organizations joined by 与/和/、/and before the
+trigger are co-funders.
 Partnerships: agreements, co-organizing, joint initiatives, networks and commissioning; every
 pair of the organizations taking part. Direction from the organizations' sectors.
 """
@@ -838,8 +840,6 @@ def _decide_funding(
     s_orgs = [o for o in orgs if cand.lo <= o.start and o.end <= cand.hi]
     if cand.listed is not None:
         return None if cand.negative else (cand.funders, cand.recipient)
-    if cand.trigger is None:
-        return None
     if cand.hard_negative:
         return None  # a budget, spending, fundraising, price or salary cue in the clause
     p_fund = model.funding_proba(norm, cand, s_orgs)

@@ -587,3 +587,20 @@ def test_english_names_keep_their_legal_form(text: str, names: set[str]) -> None
     assert names <= found
     assert not any(n.startswith(("In ", "Co.")) for n in found)
     assert all(m.type == "business" for m in find_orgs(text) if m.text in names and "Ltd" in m.text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # giving words no trigger lists: the learned component reads the amount as a gift
+        (
+            "腾讯公益慈善基金会宣布先期拿出5000万元，支持山西灾后重建。",
+            {("腾讯公益慈善基金会", 5e7, None)},
+        ),
+        ("南山慈善会向晨光社区发展中心划转善款20万元。", {("南山慈善会", 2e5, "晨光社区发展中心")}),
+    ],
+)
+def test_the_learned_component_reads_gifts_without_a_listed_trigger(
+    text: str, expected: set
+) -> None:
+    assert _records(text) == expected
