@@ -52,6 +52,9 @@ _LABEL = re.compile(
     r"(?:发布时间|發佈時間|發布時間|发布日期|發佈日期|發布日期|发表时间|發表時間|更新时间|时间|時間|日期|"
     r"Published|Posted|Date)\s*[:：]?\s*"
 )
+# a numeric date with the year last (05-19-2013, 19/05/2013): read only where the order is
+# plain, one of the first two numbers being over 12
+_YEAR_LAST = re.compile(r"(?<![\d/.-])(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d{2})(?![\d/.-])")
 _URL = re.compile(
     r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|\d|$)"
 )
@@ -65,6 +68,16 @@ def _make(y: int, m: int, d: int) -> date | None:
         return date(y, m, d)
     except ValueError:
         return None
+
+
+def _year_last(m: re.Match[str]) -> date | None:
+    """05-19-2013 (month first) or 19/05/2013 (day first); None where either could be."""
+    a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if a > 12 >= b:
+        return _make(year, b, a)
+    if b > 12 >= a:
+        return _make(year, a, b)
+    return None
 
 
 def _zh_small(s: str) -> int:
@@ -97,6 +110,9 @@ def parse_date(value: str) -> date | None:
         day = m.group(1) or m.group(3)
         if day:
             return _make(int(m.group(4)), _MONTHS[m.group(2).lower()[:3]], int(day))
+    m = _YEAR_LAST.search(value)
+    if m:
+        return _year_last(m)
     try:
         return parsedate_to_datetime(value).date()
     except (TypeError, ValueError, IndexError):
@@ -112,6 +128,10 @@ def date_from_meta(tree: lxml_html.HtmlElement) -> date | None:
     for el in tree.iter("time"):
         if el.get("datetime"):
             found.setdefault("time", el.get("datetime", ""))
+    # microdata on any element: <div itemprop="datePublished">2020年8月8日星期六</div>
+    for el in tree.xpath("//*[@itemprop='datePublished' or @itemprop='dateCreated']"):
+        value = el.get("content") or el.get("datetime") or el.text_content()
+        found.setdefault("datepublished", value or "")
     for key in (*META_KEYS, "time"):
         if key in found:
             parsed = parse_date(found[key])
@@ -145,7 +165,9 @@ _NOT_PUBLISHED = re.compile(
     r"Last\s+edited)\s*(?:时间|時間|日期|于|於|on)?\s*[:：]?\s*$",
     re.I,
 )
+_TITLE_PARTS = re.compile(r"\s+[-|–—_]\s+|\s*[|｜]\s*|_")
 HEADER_CHARS = 300  # how far past the headline the header and byline block reaches
+HELD_CHARS = 40  # the most text a headline's element may hold besides the headline
 
 
 def _labelled(text: str) -> date | None:
@@ -155,7 +177,7 @@ def _labelled(text: str) -> date | None:
         if _NOT_PUBLISHED.search(text[max(0, m.start() - 12) : m.end()]):
             continue
         after = text[m.end() : m.end() + 40]
-        found = (rx.search(after) for rx in (_ZH, _ISO, _ZH_FULL, _EN, _ZH_MONTH_EN))
+        found = (rx.search(after) for rx in (_ZH, _ISO, _ZH_FULL, _EN, _ZH_MONTH_EN, _YEAR_LAST))
         near = [x for x in found if x is not None and x.start() <= 2]
         parsed = parse_date(min(near, key=lambda x: x.start()).group(0)) if near else None
         if parsed:  # the date the label introduces, not one further on
@@ -166,7 +188,7 @@ def _labelled(text: str) -> date | None:
 def _first_date(text: str) -> date | None:
     """The first full date of `text` that no update or crawl label introduces."""
     found = []
-    for rx in (_ZH, _ISO, _ZH_FULL, _EN, _ZH_MONTH_EN):
+    for rx in (_ZH, _ISO, _ZH_FULL, _EN, _ZH_MONTH_EN, _YEAR_LAST):
         for m in rx.finditer(text):
             if not _NOT_PUBLISHED.search(text[max(0, m.start() - 16) : m.start()]):
                 parsed = parse_date(m.group(0))
@@ -181,17 +203,40 @@ def header_text(tree: lxml_html.HtmlElement, title: str | None = None) -> str | 
     when no headline is found: the first <h1> of the body, else an element whose whole text is
     the title."""
     heads = tree.xpath("//body//h1")
+    lead = ""  # text of the headline's element after the headline itself
     if not heads and title:
-        want = " ".join(title.split())
-        heads = [
-            el
-            for el in tree.xpath("//body//*[self::h2 or self::h3 or self::div or self::p]")
-            if " ".join(el.text_content().split()) == want
-        ]
+        # the title, else its longest part that an element holds whole ("Outlet - Section -
+        # Headline - site.com": the headline)
+        wants = [" ".join(title.split())]
+        wants += sorted(
+            (p for p in (" ".join(x.split()) for x in _TITLE_PARTS.split(title)) if len(p) >= 6),
+            key=len,
+            reverse=True,
+        )
+        holders = tree.xpath(
+            "//body//*[self::h2 or self::h3 or self::h4 or self::div or self::p or self::td "
+            "or self::span or self::strong or self::b or self::font]"
+        )
+        texts = [(el, " ".join(el.text_content().split())) for el in holders]
+        for want in wants:
+            heads = [el for el, text in texts if text == want]
+            if heads:
+                break
+        if not heads:
+            # a headline holding its own date line (<h4>Headline<span>2014-12-08 06:49</span>)
+            for want in wants:
+                held = [
+                    (el, text)
+                    for el, text in texts
+                    if text.startswith(want) and len(text) <= len(want) + HELD_CHARS
+                ]
+                if held:
+                    heads, lead = [held[-1][0]], held[-1][1][len(want) :]
+                    break
     if not heads:
         return None
-    parts: list[str] = []
-    size = 0
+    parts: list[str] = [lead]
+    size = len(lead)
     for node in heads[0].xpath("following::text()"):
         parent = node.getparent()
         if parent is not None and parent.tag in ("script", "style", "noscript"):

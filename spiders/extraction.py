@@ -40,7 +40,8 @@ _BYLINE = re.compile(
 _BYLINE_EN = re.compile(r"\bBy[ \t]+([A-Z][\w'.-]+(?:[ \t]+(?:[A-Z][\w'.-]+|de|van|von)){0,3})")
 _LEAD_NOISE = re.compile(
     r"^(?:\s*(?:发布时间|發佈時間|發布時間|发布日期|时间|時間|日期|来源|來源|作者|记者|記者)[:：].{0,60}|"
-    r"\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,40})$"
+    # a date line, not a sentence that starts with a date (2012年7月8日，…举办。)
+    r"\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^。！？!?]{0,40})$"
 )
 _TITLE_SEP = r"\s*(?:[-_|｜丨·:：]|\s[–—]\s)\s*"
 _REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年度?|年|annual)", re.I)
@@ -279,6 +280,30 @@ def _inline_sections_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
     return turned
 
 
+LOOSE_TEXT = 20  # the fewest characters of its own text that make a div a paragraph
+
+
+def _text_divs_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
+    """Turn a `<div>` of inline content only (text, spans, fonts, line breaks, images) whose own
+    text, not counting its links', runs to LOOSE_TEXT characters into a paragraph: the
+    extractors read paragraphs and drop a lead paragraph typed into a styled div
+    (`<div style="text-align: left"><font><br></font>　　2012年7月8日至9日，…</div>`). Whether
+    any was turned."""
+    turned = False
+    for el in list(tree.iter("div")):
+        if any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants()):
+            continue
+        own = (el.text or "") + "".join(
+            (c.tail or "") + ("" if c.tag == "a" else "".join(c.itertext()))
+            for c in el
+            if isinstance(c.tag, str)
+        )
+        if len(own.strip()) >= LOOSE_TEXT:
+            el.tag = "p"
+            turned = True
+    return turned
+
+
 _MARK = "data-qun-el"
 
 
@@ -398,7 +423,11 @@ def extract_html(html: str, url: str, site_name: str | None = None, content: str
         tree = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable HTML: {exc}") from exc
-    if _unwrap_layout_tables(tree) | _inline_sections_as_paragraphs(tree):
+    if (
+        _unwrap_layout_tables(tree)
+        | _inline_sections_as_paragraphs(tree)
+        | _text_divs_as_paragraphs(tree)
+    ):
         html = lxml_html.tostring(tree, encoding="unicode")
         tree = lxml_html.document_fromstring(html)
     article = _article_only(tree, content) if content else None

@@ -23,13 +23,17 @@ from qun.spiders.dates import find_published, parse_date
         "二〇一七年十一月二十六日",
         "十一月 26th, 2017",  # WordPress's Chinese locale
         "十一月 26, 2017",
+        "11-26-2017",  # the year last: month first where the day is over 12
+        "26/11/2017",  # or day first
     ],
 )
 def test_parse_date_formats(text):
     assert parse_date(text) == date(2017, 11, 26)
 
 
-@pytest.mark.parametrize("text", ["", "no date here", "2017年13月40日", "1850-01-01"])
+@pytest.mark.parametrize(
+    "text", ["", "no date here", "2017年13月40日", "1850-01-01", "05/06/2017", "1/2/3"]
+)
 def test_parse_date_rejects_non_dates(text):
     assert parse_date(text) is None
 
@@ -103,3 +107,30 @@ def test_a_blog_post_date_in_wordpress_chinese_comes_before_dates_in_its_text():
         date(2009, 11, 6),
         "header",
     )
+
+
+def test_microdata_on_any_element_is_structured_data():
+    page = html.fromstring(
+        "<html><body><div class='hot'>2020-01-24 熱門</div><h1>標題</h1>"
+        "<div itemprop='datePublished'>2020年8月8日星期六</div><p>正文</p></body></html>"
+    )
+    assert find_published(page, "http://x/a") == (date(2020, 8, 8), "meta")
+
+
+def test_the_headline_is_found_from_a_part_of_the_title_and_may_hold_its_date():
+    """No <h1>: the headline is the element holding the title's longest part whole ("Outlet -
+    Section - Headline - site.com"), or holding it with its own date line; a crawl day in the
+    page's header before it is not the article's date."""
+    title = "某某新聞 - 財經 - 市料零售銷售續升 - example.com"
+    held = html.fromstring(
+        "<html><body><div class='top'>2014年12月13日(六)</div>"
+        "<h4>市料零售銷售續升<span class='time'> 2014-12-08 06:49</span></h4>"
+        "<p>正文</p></body></html>"
+    )
+    assert find_published(held, "http://x/a", title) == (date(2014, 12, 8), "header")
+    byline = html.fromstring(
+        "<html><body><div class='top'>2014年12月13日</div><div class='t'>高雄電影節開幕</div>"
+        "<div class='by'>新頭殼newtalk2014.10.24 高雄報導</div><p>正文</p></body></html>"
+    )
+    title = "高雄電影節開幕 -  新頭殼 newtalk"
+    assert find_published(byline, "http://x/a", title) == (date(2014, 10, 24), "header")

@@ -163,3 +163,24 @@ def test_an_article_cut_between_ad_slots_is_read_whole_without_the_slots_labels(
     got = extract_html(_split_article_page(), URL)
     assert got.text.split("\n") == LONG
     assert got.published == "2024-03-08"
+
+
+def test_a_lead_paragraph_typed_into_a_styled_div_is_kept() -> None:
+    """A lead paragraph written as a div's loose text after a line break, not a <p>, beside
+    paragraphs that are."""
+    lead = (
+        "2012年7月8日至9日，由某大学设计与艺术学院主办，多所大学共同参与的亚洲设计论坛在该校举办。"
+    )
+    body = (
+        '<div class="bt_content"><p align="left"></p>'
+        '<div style="text-align: center">供稿：设计艺术学院</div>'
+        f'<div style="text-align: left"><font color="#ff0000"><br /></font>　　{lead}<br /></div>'
+        + "".join(f"<p>　　{p}</p>" for p in LONG)
+        + "</div>"
+    )
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>论坛开幕</title></head>
+<body>{NAV}<div class="main"><h1>论坛开幕</h1><div class="info">2012-07-11</div>{body}</div>
+<div class="footer"><p>{FOOT}</p></div></body></html>"""
+    got = extract_html(page, URL)
+    assert got.text.split("\n")[0] == lead
+    assert got.text.split("\n")[1:] == LONG
