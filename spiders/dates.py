@@ -52,6 +52,8 @@ _LABEL = re.compile(
     r"(?:发布时间|發佈時間|發布時間|发布日期|發佈日期|發布日期|发表时间|發表時間|更新时间|时间|時間|日期|"
     r"Published|Posted|Date)\s*[:：]?\s*"
 )
+# a newspaper's issue label: 国际日报20140318期, 第20140318期
+_ISSUE = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])期")
 # a numeric date with the year last (05-19-2013, 19/05/2013): read only where the order is
 # plain, one of the first two numbers being over 12
 _YEAR_LAST = re.compile(r"(?<![\d/.-])(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d{2})(?![\d/.-])")
@@ -305,6 +307,9 @@ def find_published(
     text = " ".join((body if body is not None else tree).itertext())
     if (d := _labelled(text)) is not None:
         return d, "page-label"
+    issue = _ISSUE.search(" ".join(tree.xpath("//head/title/text()")) + " " + text)
+    if issue and (d := _make(*map(int, issue.groups()))) is not None:
+        return d, "page-label"  # the issue of a paper's e-edition the page belongs to
     if (d := _first_date(text)) is not None:  # the least trusted: the page's first full date
         return d, "page-text"
     return None, None

@@ -41,8 +41,10 @@ _BYLINE_EN = re.compile(r"\bBy[ \t]+([A-Z][\w'.-]+(?:[ \t]+(?:[A-Z][\w'.-]+|de|v
 _LEAD_NOISE = re.compile(
     r"^(?:\s*(?:发布时间|發佈時間|發布時間|发布日期|时间|時間|日期|来源|來源|作者|记者|記者)[:：].{0,60}|"
     # a date line, not a sentence that starts with a date (2012年7月8日，…举办。)
-    r"\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^。！？!?]{0,40})$"
+    r"\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^。！？!?]{0,40}|"
+    r"\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+(?:[A-Z]{2,4}\s+)?\d{1,2}:\d{2}(?::\d{2})?)?\s*)$"
 )
+_TITLE_PARTS = re.compile(r"\s+[-|–—_]\s+|\s*[|｜]\s*|_")
 _TITLE_SEP = r"\s*(?:[-_|｜丨·:：]|\s[–—]\s)\s*"
 _REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年度?|年|annual)", re.I)
 
@@ -83,8 +85,12 @@ def lead_noise(line: str) -> bool:
 def _strip_lead(text: str, tree: lxml_html.HtmlElement) -> str:
     """Drop a leading headline and date/byline lines that the main-text extractor kept."""
     heads = {h.text_content().strip() for h in tree.xpath("//h1|//h2")}
+    # the headline as the page's metadata gives it, wherever the page sets it
+    titles = tree.xpath("//head/title/text()|//meta[@property='og:title']/@content")
+    heads |= {" ".join(part.split()) for t in titles for part in [t, *_TITLE_PARTS.split(t)]}
+    heads.discard("")
     lines = text.split("\n")
-    while len(lines) > 1 and (lines[0].strip() in heads or _LEAD_NOISE.match(lines[0])):
+    while len(lines) > 1 and (" ".join(lines[0].split()) in heads or _LEAD_NOISE.match(lines[0])):
         lines.pop(0)
     return "\n".join(lines).strip()
 
@@ -300,6 +306,15 @@ def _text_divs_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
         )
         if len(own.strip()) >= LOOSE_TEXT:
             el.tag = "p"
+            turned = True
+    # an article's first paragraph written before the <p> tags that separate the rest
+    # (<font>旺角發生…案。<p>凌晨約3時…<p>涉案男子…</font>)
+    for el in list(tree.iter("font", "span", "td", "div")):
+        first = next((c for c in el if isinstance(c.tag, str)), None)
+        if first is not None and first.tag == "p" and len((el.text or "").strip()) >= LOOSE_TEXT:
+            para = lxml_html.Element("p")
+            para.text, el.text = el.text, None
+            el.insert(0, para)
             turned = True
     return turned
 

@@ -134,3 +134,11 @@ def test_the_headline_is_found_from_a_part_of_the_title_and_may_hold_its_date():
     )
     title = "高雄電影節開幕 -  新頭殼 newtalk"
     assert find_published(byline, "http://x/a", title) == (date(2014, 10, 24), "header")
+
+
+def test_an_e_paper_issue_label_dates_its_articles():
+    page = html.fromstring(
+        "<html><head><title>国际日报20140318期 - 工业部设法调降机械进口量</title></head>"
+        "<body><div>国际日报近期报纸查看</div><p>工业部就此事想尽办法。</p></body></html>"
+    )
+    assert find_published(page, "http://x/a") == (date(2014, 3, 18), "page-label")

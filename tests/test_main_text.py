@@ -184,3 +184,19 @@ def test_a_lead_paragraph_typed_into_a_styled_div_is_kept() -> None:
     got = extract_html(page, URL)
     assert got.text.split("\n")[0] == lead
     assert got.text.split("\n")[1:] == LONG
+
+
+def test_a_first_paragraph_before_the_p_tags_stays_and_the_headline_and_dateline_go() -> None:
+    """An old layout: the headline in a styled div (known from og:title), a dateline in a table
+    cell, the first paragraph typed before the <p> tags that start the others."""
+    first = "旺角發生一宗企圖車內盜竊案，一名休班警員被捕，案件交由旺角警區刑事調查隊跟進。"
+    paras = "".join(f"<p>{p}" for p in LONG)
+    page = f"""<html><head><meta charset="utf-8"><title>休班警涉盜竊被捕 - 新聞</title>
+<meta property="og:title" content=" 休班警涉盜竊被捕 "></head><body>{NAV}
+<table><tr><td><div><strong><font>休班警涉盜竊被捕</font></strong></div></td></tr>
+<tr><td><font size="1">2014-12-25 HKT 22:40</font></td></tr>
+<tr><td><span><font size=3>{first}{paras}</font></span></td></tr></table>
+<div class="footer"><p>{FOOT}</p></div></body></html>"""
+    got = extract_html(page, URL)
+    assert got.text.split("\n") == [first, *LONG]
+    assert got.published == "2014-12-25"
