@@ -992,6 +992,15 @@ def find_funding(
             if prev.evidence[0] >= cand.block_lo and prev.funder is not None:
                 funders = [f.funder for f in out if f.amount is prev.amount]
                 evidence = (cand.block_lo, cand.hi)
+        if recipient is None and funders != [None] and out:
+            prev = out[-1]  # A向Y捐赠300万元，B捐赠50万元: B gives to Y as well
+            if (
+                prev.recipient is not None
+                and prev.amount.start >= cand.block_lo
+                and prev.funder is not None
+                and all(f is None or f.org_id != prev.recipient.org_id for f in funders)
+            ):
+                recipient = prev.recipient
         if recipient is None:
             c_lo = _clause(norm, cand.lo, cand.hi, cand.amount.start)[0]
             if norm.startswith("其中", c_lo):

@@ -604,3 +604,13 @@ def test_the_learned_component_reads_gifts_without_a_listed_trigger(
     text: str, expected: set
 ) -> None:
     assert _records(text) == expected
+
+
+def test_a_giver_listed_after_another_gives_to_the_same_receiver() -> None:
+    text = (
+        "晨光公益基金会向云岭乡村教育促进会捐赠300万元，华兴科技有限公司捐赠50万元，支持乡村教育。"
+    )
+    assert _records(text) == {
+        ("晨光公益基金会", 3e6, "云岭乡村教育促进会"),
+        ("华兴科技有限公司", 5e5, "云岭乡村教育促进会"),
+    }
