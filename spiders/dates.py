@@ -27,6 +27,7 @@ META_KEYS = (
     "citation_publication_date",
     "sailthru.date",
     "parsely-pub-date",
+    "firstpublishedtime",  # the TRS publishing system of many Chinese government sites
     "date",
 )
 _MONTHS = {

@@ -142,3 +142,13 @@ def test_an_e_paper_issue_label_dates_its_articles():
         "<body><div>国际日报近期报纸查看</div><p>工业部就此事想尽办法。</p></body></html>"
     )
     assert find_published(page, "http://x/a") == (date(2014, 3, 18), "page-label")
+
+
+def test_a_government_site_s_first_published_stamp_is_structured_data():
+    """The TRS publishing system's meta stamp, not a date in the document's own text."""
+    page = html.fromstring(
+        "<html><head><meta name='firstpublishedtime' content='2007-08-20-23:59:59'></head>"
+        "<body><p>（2007年6月29日第十届全国人民代表大会常务委员会第二十八次会议通过）</p>"
+        "</body></html>"
+    )
+    assert find_published(page, "http://x/a") == (date(2007, 8, 20), "meta")

@@ -70,23 +70,24 @@ def test_eval_pages_command(tmp_path: Path):
 
 
 def test_the_held_out_page_checks_name_their_pages_sources():
-    """gh-c and gh-d: pages of other outlets, saved by public extraction projects and crawlers;
-    the project keeps only the strings, and each line names the repository and path its page
-    comes from. No outlet is in two splits."""
+    """gh-c, gh-d and gh-e: pages of other outlets, saved by public extraction projects and
+    crawlers; the project keeps only the strings, and each line names the repository and path
+    its page comes from. No outlet is in two splits."""
+    splits = ("gh-c", "gh-d", "gh-e")
     checks = pagecheck.load_checks(pagecheck.CHECKS.with_name("page_checks_heldout"))
-    assert len(checks) == 36 and {c.split for c in checks} == {"gh-c", "gh-d"}
-    sites = {split: {c.site for c in checks if c.split == split} for split in ("gh-c", "gh-d")}
-    assert len(sites["gh-c"]) == 13 and len(sites["gh-d"]) == 13
-    assert not sites["gh-c"] & sites["gh-d"]
+    assert len(checks) == 59 and {c.split for c in checks} == set(splits)
+    sites = {split: {c.site for c in checks if c.split == split} for split in splits}
+    assert [len(sites[s]) for s in splits] == [13, 13, 16]
+    assert sum(len(v) for v in sites.values()) == len(set().union(*sites.values()))
     gne = {c.site for c in pagecheck.load_checks()}
     assert not gne & {c.site for c in checks}
     folder = pagecheck.CHECKS.with_name("page_checks_heldout")
     rows = [
         json.loads(line)
-        for name in ("gh-c.jsonl", "gh-d.jsonl")
+        for name in (f"{split}.jsonl" for split in splits)
         for line in folder.joinpath(name).read_text("utf-8").splitlines()
     ]
-    assert len(rows) == 36 and all(":" in r["source"] and "/" in r["source"] for r in rows)
+    assert len(rows) == 59 and all(":" in r["source"] and "/" in r["source"] for r in rows)
     # a missed string is reported as lost, so a reader sees what the text lacks
     score = pagecheck.Score()
     score.add(checks[0], pagecheck.Read(text="nothing of the article"))
