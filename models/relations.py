@@ -8,7 +8,9 @@ come from the sentence shape: X向Y捐赠, X资助Y, Y获得X…资助, 由X资�
 "X donated … to Y", "Y received … from X"; organizations joined by 与/和/、/and before the
 trigger are co-funders.
 Partnerships: agreements, co-organizing, joint initiatives, networks and commissioning; every
-pair of the organizations taking part. Direction from the organizations' sectors.
+pair of the organizations taking part. Direction from the organizations' sectors. The cue words
+(triggers, money-not-given cues, refusals, partnership words) are data with ids and examples:
+models/data/relation_cues.yaml.
 """
 
 from __future__ import annotations
@@ -18,61 +20,27 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
+from qun.models import cues
 from qun.models.amounts import Amount, find_amounts, to_cny
 from qun.models.orgs import OrgMention, find_orgs
 from qun.models.relation_model import DEFAULT, in_aside, load_model
 from qun.models.textutil import sentences, simplify
 
-FUNDING_TRIGGERS = [
-    (
-        "donation",
-        r"捐赠|捐款|捐资|捐出|捐助|捐给|捐献|捐(?=了|[0-9一二两三四五六七八九十百千万])|"
-        r"donat\w*|gave|\bgive[ns]?\b|gift",
-    ),
-    (
-        "grant",
-        r"资助|补助|拨款|拨付|拨出|出资|划拨|提供了?\S{0,6}资金|配捐|支持资金|资金支持|赠款|投入|支付|"
-        r"由[^，,。；;]{2,30}?提供|融资|"
-        r"grant\w*|award\w*|fund(?:ed|ing)\b|"
-        r"(?:(?<=\bto )|(?<=\bwill )|(?<=\balso )|(?<=\band )|(?<=\bhelp ))fund\b|"
-        r"funds\b(?=\s+(?:the|a|an|[A-Z]))|commit(?:ted|ting|s)\b|pledg\w*|provid\w*|allocat\w*|"
-        r"disburs\w*|inject(?:ed|s|ing)?\b|提供(?=[^，,。；;]{0,12}(?:资金|基金|经费|款))|"
-        r"(?:received|receives|receiving|secured|won)(?=(?:[^.;]|\.\d){0,60}?\bfrom\b)|"
-        r"contribut\w*|\bpa(?:id|ys|ying)\b",
-    ),
-    (
-        "investment",
-        # not the noun compounds that name an investor (投资机构, "investment fund")
-        r"注资|投资(?!机构|基金|公司|人|者|方|集团|管理|平台)|领投|跟投|"
-        r"invest(?:ed|s|ing|ments?)?\b(?!\s+(?:fund|firm|arm|company|manager|vehicle))|"
-        r"put\s+[^.;]{1,30}?\s+into\b",
-    ),
-    ("sponsorship", r"赞助|冠名|sponsor\w*"),
-    # the value of a contract for commissioned services (委托Y执行…，合同金额为80万元)
-    ("other", r"合同金额|合约金额|契约金额|服务合约|contract\s+(?:worth|valued\s+at|of)\b"),
-]
+# the cue words are data (models/data/relation_cues.yaml, checked on load by models/cues.py)
+FUNDING_TRIGGERS = [(c.id, c.pattern) for c in cues.shipped()["funding_triggers"]]
 _TRIGGER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in FUNDING_TRIGGERS), re.I)
-_NEGATIVE = re.compile(
-    r"预算|支出|总额|筹集|募集|募得|筹得|筹款|计划(?=于|在|向|将|投入|筹|募|捐|资助|拨|出资|设立|明年|今年|年内|用|新增|再|追加)|(?<=[，,。；;])计划|目标|售价|票价|门票|月薪|年薪|工资|薪酬|"
-    r"规模|总资产|净资产|收入|营收|成本|花费|合计|共计|总计|累计|"
-    r"budget|spent|spending|spend|raised|raise|fundrais|price|ticket|salar|revenue|assets|"
-    r"(?<!contract )worth|\bfees?\b|each\s+to\s+attend|报名费|会费|参会费|学费|"
-    r"cost|expenditure|income|target|endowment|原始基金|注册资金|注册资本|总投资|投资总额|"
-    r"\btotals\b|combined|total\s+(?:\w+\s+){0,2}(?:investment|giving|spending|donations|income)|总投入|需要|还需|需新增|估算|缺口|\bneeds?\b|estimat\w*",
-    re.I,
-)
+# budget, price, money raised or needed, totals: no money given in that clause
+_NEGATIVE = re.compile(cues.alternation("money_not_given"), re.I)
 # Money asked for and not given: no funding in that sentence, whatever else it says.
-_VETO = re.compile(
-    r"applied\s+for|turned\s+down|was\s+rejected|were\s+rejected|未获批|未获|未能获得|没有获得|"
-    r"落选|被拒|拒绝|婉拒|declined|funding\s+request|grant\s+request|requested",
-    re.I,
-)
+_VETO = re.compile(cues.alternation("refused"), re.I)
 # a price per person right after the amount ("paid US$1,500 each to attend", 每人200元)
-_PER_HEAD = re.compile(
-    r"\b(?:each\s+to\s+attend|each\s+for|per\s+(?:person|head|ticket|seat|participant))|"
-    r"每人|每张|每份|/人"
+_PER_HEAD = re.compile(cues.alternation("per_head"), re.I)
+# totals (累计拨款, 总额), which count when the sentence names who gives or who receives
+_SOFT_TOTAL = re.compile(
+    "|".join(
+        c.pattern for c in cues.shipped()["money_not_given"] if c.id in ("total_amount", "sum")
+    )
 )
-_SOFT_TOTAL = re.compile(r"总额|合计|共计|总计|累计")
 _CLAUSE = re.compile(r"[，；;：:]|,(?!\d{3})")  # not the thousands comma of 450,000
 _PASSIVE = re.compile(
     r"获得|获(?!胜|悉)|接受|接收|收到|得到|received|receives|receiving|won|secured", re.I
@@ -83,34 +51,7 @@ _JOIN = re.compile(
     re.I,
 )
 
-PARTNERSHIP_TRIGGERS = [
-    (
-        "agreement",
-        r"签署\S{0,12}?(?:协议|备忘录|协定|合作书)|签订\S{0,10}?协议|签约|战略合作|"
-        r"(?:signed|renewed)\s+(?:an?\s+|their\s+|its\s+)?(?:[\w-]+\s+){0,3}"
-        r"(?:agreement|memorandum|MOU|MoU|partnership)|"
-        r"(?:agreement|memorandum|MOU)\s+(?:that\s+)?the\s+two\s+\w+\s+signed|"
-        r"(?:agreement|memorandum of understanding|MOU)\s+(?:with|between)",
-    ),
-    (
-        "co_organize",
-        r"联合主办|共同主办|联合举办|共同举办|合办|联办|协办|承办|主办|co-?host\w*|co-?organi[sz]\w*|"
-        r"jointly\s+(?:hosted|organi[sz]ed|held)|hosted\s+by",
-    ),
-    (
-        "joint_initiative",
-        r"联合发起|共同发起|携手发起|发起成立|共同成立|联合成立|联合推出|共同推出|"
-        r"jointly\s+(?:launched|initiated|founded|established|set up)|co-?founded|"
-        r"co-?launched|launched\s+jointly",
-    ),
-    ("network", r"加入|入盟|成为\S{0,8}成员|joined(?!\s+forces)|became\s+(?:a\s+)?members?\s+of"),
-    ("commission", r"委托|购买服务|政府购买|commission\w*|contracted"),
-    (
-        "other",
-        r"联手|携手(?!发起)|牵手|结对|共建|续签|joined\s+forces|teamed\s+up|"
-        r"partner(?:ed|s|ing)?\s+with|formed\s+a\s+(?:coalition|consortium|partnership)",
-    ),
-]
+PARTNERSHIP_TRIGGERS = [(c.id, c.pattern) for c in cues.shipped()["partnership_triggers"]]
 _PARTNER = re.compile("|".join(f"(?P<{k}>{p})" for k, p in PARTNERSHIP_TRIGGERS), re.I)
 _SECTOR = {"foundation": "nonprofit", "ngo": "nonprofit"}
 

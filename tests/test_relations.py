@@ -330,3 +330,32 @@ def test_evidence_covers_every_party_and_amount_on_the_evaluation_set():
             assert rec.get("amount_text", "") in span, p["id"]
             checked += 1
     assert checked >= 1000
+
+
+def test_the_cue_words_are_data_checked_when_they_load(tmp_path) -> None:
+    """Every shipped cue finds its examples; a broken entry stops with its section and id."""
+    from qun.models import cues
+
+    shipped = cues.load_cues()
+    assert [c.id for c in shipped["funding_triggers"]] == [
+        "donation",
+        "grant",
+        "investment",
+        "sponsorship",
+        "other",
+    ]
+    text = cues.CUES.read_text("utf-8")
+    broken = text.replace("examples: ['赞助', '冠名', 'sponsored']", "examples: ['赞助', 'bought']")
+    assert broken != text
+    (tmp_path / "a.yaml").write_text(broken, "utf-8")
+    with pytest.raises(ValueError, match="funding_triggers sponsorship: .*'bought'"):
+        cues.load_cues(tmp_path / "a.yaml")
+    twice = text.replace("  - id: sponsorship\n", "  - id: grant\n")
+    (tmp_path / "b.yaml").write_text(twice, "utf-8")
+    with pytest.raises(ValueError, match="funding_triggers grant: every entry needs an id"):
+        cues.load_cues(tmp_path / "b.yaml")
+    bad = text.replace("pattern: '赞助|冠名|sponsor\\w*'", "pattern: '赞助|(冠名'")
+    assert bad != text
+    (tmp_path / "c.yaml").write_text(bad, "utf-8")
+    with pytest.raises(ValueError, match="sponsorship: pattern does not compile"):
+        cues.load_cues(tmp_path / "c.yaml")
