@@ -1,0 +1,71 @@
+"""Out-of-fold scores of the relation component's thresholds on the real-train passages.
+
+The real-train passages are cut into three folds by outlet; for each fold the component is
+trained on the project's passages, FinRE and the other two folds, and scored on the held fold.
+Thresholds given as NAME=VALUE replace the defaults of `Thresholds` (drop_amount, add_amount,
+funder, co_funder, recipient, partner).
+
+    python scripts/relation_thresholds.py drop_amount=0.3 recipient=0.3
+
+Prints funding and partnership tp / fp / fn and F1 summed over the folds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sys
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from qun.models import relation_train as rt
+from qun.models.corpora import shared_data
+from qun.models.evaluate import evaluate_relations, load_real_passages, outlet_of
+from qun.models.relation_model import Thresholds, load_model
+
+FOLDS = 3
+
+
+def _fold(passage: dict) -> int:
+    source = passage["source"]
+    outlet = outlet_of(source.get("domain") or source.get("url") or "")
+    return int(hashlib.md5(outlet.encode()).hexdigest(), 16) % FOLDS
+
+
+def main(argv: list[str]) -> None:
+    changes = {k: float(v) for k, v in (a.split("=", 1) for a in argv)}
+    thresholds = replace(Thresholds(), **changes)
+    opts = rt.RelationTrainOptions()
+    base, real = rt.load_passages(), load_real_passages("real-train")
+    examples = {p["id"]: rt.passage_examples(p) for p in base + real}
+    finre = rt.finre_examples(shared_data() / "finre")
+    totals = {"funding": [0, 0, 0], "partnerships": [0, 0, 0]}
+    for k in range(FOLDS):
+        train = base + [p for p in real if _fold(p) != k]
+        amount, role, pair = ([e for p in train for e in examples[p["id"]][i]] for i in range(3))
+        models = {
+            "amount": rt._fit(amount, [1.0] * len(amount), opts),
+            "role": rt._fit(role, [1.0] * len(role), opts),
+            "pair": rt._fit(
+                pair + finre, [1.0] * len(pair) + [opts.finre_weight] * len(finre), opts
+            ),
+        }
+        data = {name: m.as_json() for name, m in models.items()}
+        data |= {"thresholds": asdict(thresholds), "meta": {}}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"fold{k}.json.gz"
+            with gzip.open(path, "wt", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            scores = evaluate_relations([p for p in real if _fold(p) == k], model=load_model(path))
+        for name, total in totals.items():
+            s = scores[name]
+            total[0], total[1], total[2] = total[0] + s.tp, total[1] + s.fp, total[2] + s.fn
+    print(json.dumps(asdict(thresholds)))
+    for name, (tp, fp, fn) in totals.items():
+        print(f"{name}: tp {tp} fp {fp} fn {fn} F1 {2 * tp / (2 * tp + fp + fn):.4f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
