@@ -286,6 +286,7 @@ def _inline_sections_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
     return turned
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LOOSE_TEXT = 20  # the fewest characters of its own text that make a div a paragraph
 
 
@@ -313,7 +314,8 @@ def _text_divs_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
         first = next((c for c in el if isinstance(c.tag, str)), None)
         if first is not None and first.tag == "p" and len((el.text or "").strip()) >= LOOSE_TEXT:
             para = lxml_html.Element("p")
-            para.text, el.text = el.text, None
+            # lxml takes no control characters in text set from Python, though it parses them
+            para.text, el.text = _CONTROL.sub("", el.text or ""), None
             el.insert(0, para)
             turned = True
     return turned

@@ -200,3 +200,6 @@ def test_a_first_paragraph_before_the_p_tags_stays_and_the_headline_and_dateline
     got = extract_html(page, URL)
     assert got.text.split("\n") == [first, *LONG]
     assert got.published == "2014-12-25"
+    # a control character in that paragraph (a damaged page) is dropped, not a crash
+    damaged = extract_html(page.replace(first, first[:5] + "\x01" + first[5:]), URL)
+    assert damaged.text.split("\n") == [first, *LONG]
