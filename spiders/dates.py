@@ -168,7 +168,8 @@ _NOT_PUBLISHED = re.compile(
     r"Last\s+edited)\s*(?:时间|時間|日期|于|於|on)?\s*[:：]?\s*$",
     re.I,
 )
-_TITLE_PARTS = re.compile(r"\s+[-|–—_]\s+|\s*[|｜]\s*|_")
+# what separates a page title's parts ("Headline - Section - Outlet")
+TITLE_PARTS = re.compile(r"\s+[-|–—_]\s+|\s*[|｜]\s*|_")
 HEADER_CHARS = 300  # how far past the headline the header and byline block reaches
 HELD_CHARS = 40  # the most text a headline's element may hold besides the headline
 
@@ -212,7 +213,7 @@ def header_text(tree: lxml_html.HtmlElement, title: str | None = None) -> str | 
         # Headline - site.com": the headline)
         wants = [" ".join(title.split())]
         wants += sorted(
-            (p for p in (" ".join(x.split()) for x in _TITLE_PARTS.split(title)) if len(p) >= 6),
+            (p for p in (" ".join(x.split()) for x in TITLE_PARTS.split(title)) if len(p) >= 6),
             key=len,
             reverse=True,
         )

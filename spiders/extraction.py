@@ -26,7 +26,7 @@ from readability import Document
 from readability.readability import Unparseable
 from trafilatura.xml import xmltotxt
 
-from qun.spiders.dates import find_published, parse_date
+from qun.spiders.dates import TITLE_PARTS, find_published, parse_date
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -44,7 +44,6 @@ _LEAD_NOISE = re.compile(
     r"\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[^。！？!?]{0,40}|"
     r"\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+(?:[A-Z]{2,4}\s+)?\d{1,2}:\d{2}(?::\d{2})?)?\s*)$"
 )
-_TITLE_PARTS = re.compile(r"\s+[-|–—_]\s+|\s*[|｜]\s*|_")
 _TITLE_SEP = r"\s*(?:[-_|｜丨·:：]|\s[–—]\s)\s*"
 _REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年度?|年|annual)", re.I)
 
@@ -87,7 +86,7 @@ def _strip_lead(text: str, tree: lxml_html.HtmlElement) -> str:
     heads = {h.text_content().strip() for h in tree.xpath("//h1|//h2")}
     # the headline as the page's metadata gives it, wherever the page sets it
     titles = tree.xpath("//head/title/text()|//meta[@property='og:title']/@content")
-    heads |= {" ".join(part.split()) for t in titles for part in [t, *_TITLE_PARTS.split(t)]}
+    heads |= {" ".join(part.split()) for t in titles for part in [t, *TITLE_PARTS.split(t)]}
     heads.discard("")
     lines = text.split("\n")
     while len(lines) > 1 and (" ".join(lines[0].split()) in heads or _LEAD_NOISE.match(lines[0])):
@@ -279,11 +278,23 @@ def _inline_sections_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
     copied from them) otherwise leave no paragraph for the extractors to score or keep.
     Whether any was turned."""
     turned = False
+    holding = _holding_blocks(tree)
     for el in list(tree.iter(*_INLINE_HOLDERS)):
-        if not any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants()):
+        if el not in holding:
             el.tag = "p"
             turned = True
     return turned
+
+
+def _holding_blocks(tree: lxml_html.HtmlElement) -> set[lxml_html.HtmlElement]:
+    """The elements with a block element (_BLOCK_TAGS) among their descendants, in one pass
+    from the leaves up (a descendant comes after its ancestors in document order)."""
+    holding: set[lxml_html.HtmlElement] = set()
+    for el in reversed(list(tree.iter(tag=etree.Element))):
+        parent = el.getparent()
+        if parent is not None and (el.tag in _BLOCK_TAGS or el in holding):
+            holding.add(parent)
+    return holding
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -297,8 +308,9 @@ def _text_divs_as_paragraphs(tree: lxml_html.HtmlElement) -> bool:
     (`<div style="text-align: left"><font><br></font>　　2012年7月8日至9日，…</div>`). Whether
     any was turned."""
     turned = False
+    holding = _holding_blocks(tree)
     for el in list(tree.iter("div")):
-        if any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants()):
+        if el in holding:
             continue
         own = (el.text or "") + "".join(
             (c.tail or "") + ("" if c.tag == "a" else "".join(c.itertext()))
