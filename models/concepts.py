@@ -3,6 +3,8 @@
 Chinese forms are matched on the simplified text (traditional input is mapped character for
 character, so offsets stay those of the original); English forms case-insensitively on word
 boundaries. A concept with `context` fires only when that pattern occurs in the same sentence.
+An entry's `examples` (texts that mention it) and `not` (texts where one of its words has another
+sense) are checked when the lexicon loads.
 """
 
 from __future__ import annotations
@@ -71,13 +73,31 @@ def _compile(entry: dict[str, object]) -> Concept:
     )
 
 
+def _check(concept: Concept, entry: dict[str, object]) -> None:
+    """An entry's `examples` must each hold a mention of it, and its `not` (texts where a form
+    occurs in another sense) none."""
+    for example in entry.get("examples", []) or []:  # type: ignore[union-attr]
+        if not find_concepts(str(example), (concept,)):
+            raise LexiconError(f"concept '{concept.id}': finds nothing in its example {example!r}")
+    for negative in entry.get("not", []) or []:  # type: ignore[union-attr]
+        found = find_concepts(str(negative), (concept,))
+        if found:
+            raise LexiconError(
+                f"concept '{concept.id}': finds {found[0].text!r} in {negative!r}, listed as not it"
+            )
+
+
 @functools.cache
 def load_lexicon(path: Path = LEXICON) -> tuple[Concept, ...]:
+    """The lexicon, checked: every entry compiles and finds its examples but not its `not`."""
     data = yaml.safe_load(Path(path).read_text("utf-8"))
-    concepts = tuple(_compile(e) for e in data.get("concepts", []))
+    entries = data.get("concepts", [])
+    concepts = tuple(_compile(e) for e in entries)
     ids = [c.id for c in concepts]
     if len(set(ids)) != len(ids):
         raise LexiconError("duplicate concept ids in the lexicon")
+    for concept, entry in zip(concepts, entries, strict=True):
+        _check(concept, entry)
     return concepts
 
 

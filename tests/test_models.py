@@ -75,3 +75,28 @@ def test_extract_contract_offsets_on_traditional_text():
     for item in out["organizations"] + out["concepts"]:
         assert text[item["start"] : item["end"]] == item["text"]
     assert set(out["organizations"][0]) == {"text", "start", "end", "org_id", "canonical", "type"}
+
+
+def _lexicon_file(tmp_path, extra: str):
+    path = tmp_path / "concepts.yaml"
+    path.write_text(
+        "concepts:\n  - id: sector_ecosystem\n    zh: [公益生态]\n"
+        "    zh_patterns: ['(?:公益|慈善)生态(?:圈|系统)']\n" + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_concept_lexicon_entries_are_checked_against_their_examples(tmp_path):
+    from qun.models.concepts import LexiconError, load_lexicon
+
+    ok = _lexicon_file(tmp_path, "    examples: [慈善生态圈]\n    not: [生态环境保护]\n")
+    assert [c.id for c in load_lexicon(ok)] == ["sector_ecosystem"]
+    (tmp_path / "a").mkdir()
+    missed = _lexicon_file(tmp_path / "a", "    examples: [行业生态]\n")
+    with pytest.raises(LexiconError, match="sector_ecosystem.*nothing in its example '行业生态'"):
+        load_lexicon(missed)
+    (tmp_path / "b").mkdir()
+    wrong = _lexicon_file(tmp_path / "b", "    not: [共建公益生态系统]\n")
+    with pytest.raises(LexiconError, match="finds '公益生态' in '共建公益生态系统', listed as not"):
+        load_lexicon(wrong)
