@@ -103,6 +103,7 @@ FUNDING_SCHEMA = pa.schema(
         pa.field("currency", pa.string()),
         pa.field("amount_cny", pa.float64()),
         pa.field("kind", pa.string()),
+        pa.field("method", pa.string()),
         pa.field("approximate", pa.bool_()),
         *_EVIDENCE,
     ]
@@ -126,6 +127,7 @@ PARTNERSHIP_SCHEMA = pa.schema(
         pa.field("org_b_sector", pa.string()),
         pa.field("relation", pa.string()),
         pa.field("direction", pa.string()),
+        pa.field("method", pa.string()),
         *_EVIDENCE,
     ]
 )

@@ -118,6 +118,7 @@ def _extract_window(text: str, options: ExtractOptions | None) -> dict[str, Any]
                 "currency": f.amount.currency,
                 "amount_cny": f.amount_cny,
                 "kind": f.kind,
+                "method": f.method,
                 "approximate": f.amount.approximate,
                 "amount_text": f.amount.text,
                 "evidence": {"start": f.evidence[0], "end": f.evidence[1]},
@@ -129,6 +130,7 @@ def _extract_window(text: str, options: ExtractOptions | None) -> dict[str, Any]
                 "orgs": [_org(p.a), _org(p.b)],
                 "relation": p.relation,
                 "direction": p.direction,
+                "method": p.method,
                 "evidence": {"start": p.evidence[0], "end": p.evidence[1]},
             }
             for p in find_partnerships(text, orgs)
@@ -249,6 +251,7 @@ def _window_rows(text: str, statistical: Iterable[str]) -> dict[str, list[dict[s
             "currency": f.amount.currency,
             "amount_cny": f.amount_cny,
             "kind": f.kind,
+            "method": f.method,
             "approximate": f.amount.approximate,
             "evidence_start": f.evidence[0],
             "evidence_end": f.evidence[1],
@@ -271,6 +274,7 @@ def _window_rows(text: str, statistical: Iterable[str]) -> dict[str, list[dict[s
                 "org_b_sector": b.sector,
                 "relation": p.relation,
                 "direction": p.direction,
+                "method": p.method,
                 "evidence_start": p.evidence[0],
                 "evidence_end": p.evidence[1],
                 "evidence": text[p.evidence[0] : p.evidence[1]].strip(),

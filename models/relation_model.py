@@ -41,7 +41,8 @@ class Thresholds:
     add_amount and funder then by out-of-fold scores on real-train, three folds by outlet
     (scripts/relation_thresholds.py, funding F1: .504 at the dev choices; recipient 0.3: .510;
     add_amount 0.5 and funder 0.3 as well: .533, with add_amount 0.4–0.5 and funder 0.2–0.4
-    within .003 of it; drop_amount 0.3 gave .515 alone but dropped totals a named funder gave:
+    within .003 of it, and .530 once the funder must also be no less likely to give than to
+    receive; drop_amount 0.3 gave .515 alone but dropped totals a named funder gave:
     累計資助…逾新台幣2,000萬元)."""
 
     drop_amount: float = 0.15  # an amount the rules accept is dropped below this P(funding)

@@ -64,6 +64,10 @@ class Funding:
     amount_cny: float | None
     kind: str
     evidence: tuple[int, int]
+    # what read it: `list` (a grant list or its fields), `rules` (the rules' reading, which the
+    # learned component, when installed, kept), `model` (the learned component kept an amount
+    # the rules reject, or chose other parties than the rules)
+    method: str = "rules"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class Partnership:
     relation: str
     direction: str
     evidence: tuple[int, int]
+    method: str = "rules"  # `rules`, or `model`: a pair only the learned component found
 
 
 # Phrases that refer back to an organization named earlier (该基金会, "the ministry"), each
@@ -797,7 +802,8 @@ def _decide_funding(
     ranked = sorted(near.values(), key=lambda x: -x[1]["funder"])
     funders: list[OrgMention | None] = []
     partners: list[OrgMention] = []
-    if ranked and ranked[0][1]["funder"] >= t.funder:
+    # the likeliest giver gives when it is more likely to give than to receive (X获得60万元资助)
+    if ranked and ranked[0][1]["funder"] >= max(t.funder, ranked[0][1]["recipient"]):
         best = ranked[0][0]
         group = _group(s_orgs, norm, best)
         trig_at = cand.trigger.start() if cand.trigger else cand.amount.start
@@ -927,6 +933,15 @@ def find_funding(
             if decided is None:
                 continue
             funders, recipient = decided
+        if cand.listed is not None:
+            method = "list"
+        elif cand.rules_accept and (
+            {_oid(f) for f in funders} == {_oid(f) for f in cand.funders}
+            and _oid(recipient) == _oid(cand.recipient)
+        ):
+            method = "rules"
+        else:
+            method = "model"
         evidence = (cand.lo, cand.hi)
         if funders == [None] and cand.block_lo < cand.lo and out:
             prev = out[-1]  # 向A拨款…；向B拨款…: B's funder is A's
@@ -984,6 +999,7 @@ def find_funding(
                     to_cny(amount.value, amount.currency),
                     cand.kind,
                     _evidence(*evidence, funder, recipient),
+                    method,
                 )
             )
     return out
@@ -1131,5 +1147,9 @@ def _model_partnerships(
                 continue
             if model.partner_proba(norm, lo, hi, x, y, s_orgs, False) >= model.thresholds.partner:
                 seen.add(key)
-                out.append(Partnership(x, y, relation, direction(x, y), _evidence(lo, hi, x, y)))
+                out.append(
+                    Partnership(
+                        x, y, relation, direction(x, y), _evidence(lo, hi, x, y), method="model"
+                    )
+                )
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qun.models.orgs import find_orgs
+from qun.models.relation_model import DEFAULT
 from qun.models.relations import find_funding, find_partnerships
 
 
@@ -614,3 +615,26 @@ def test_a_giver_listed_after_another_gives_to_the_same_receiver() -> None:
         ("晨光公益基金会", 3e6, "云岭乡村教育促进会"),
         ("华兴科技有限公司", 5e5, "云岭乡村教育促进会"),
     }
+
+
+def test_each_record_says_what_read_it() -> None:
+    def methods(text: str, model: object = DEFAULT) -> set[tuple[str | None, float, str]]:
+        return {
+            (f.funder.text if f.funder else None, f.amount.value, f.method)
+            for f in find_funding(text, model=model)
+        }
+
+    said = "晨光公益基金会向云岭乡村教育促进会捐赠300万元。"
+    assert methods(said) == {("晨光公益基金会", 3e6, "rules")}
+    assert methods(said, model=None) == {("晨光公益基金会", 3e6, "rules")}
+    untriggered = "腾讯公益慈善基金会宣布先期拿出5000万元，支持山西灾后重建。"
+    assert methods(untriggered) == {("腾讯公益慈善基金会", 5e7, "model")}
+    assert methods(untriggered, model=None) == set()  # the rules alone read no gift there
+    fields = "捐赠方：绿洲公益基金会；受赠方：松江区助老服务社；金额：¥260,000；用途：助餐。"
+    assert methods(fields) == {("绿洲公益基金会", 2.6e5, "list")}
+    pairs = find_partnerships("晨光公益基金会与云岭乡村教育促进会签署战略合作协议。")
+    assert [p.method for p in pairs] == ["rules"]
+    # no partnership word the rules list: the learned component finds the pair
+    text = "晨光公益基金会与云岭师范学院建立实习基地合作关系，首批30名学生参与。"
+    assert [(p.b.text, p.method) for p in find_partnerships(text)] == [("云岭师范学院", "model")]
+    assert find_partnerships(text, model=None) == []

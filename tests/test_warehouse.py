@@ -24,6 +24,7 @@ from qun.datasets import (
     emerging,
     mentions,
     network,
+    read,
     store,
     trends,
     warehouse,
@@ -195,3 +196,18 @@ def test_running_out_of_the_memory_limit_is_one_line_naming_it(demo_dir: Path, t
     assert "QUN_TRENDS_MEMORY=1MB" in lines[0] and "set it higher" in lines[0]
     assert store.read(trends.SPEC, data).equals(before)  # nothing written
     qun("trends", "--data-dir", str(data))  # the default limit is enough
+
+
+def test_funding_and_partnerships_written_before_their_method_column_still_read(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns(".qun-state", "report"))
+    for spec in (mentions.FUNDING_SPEC, mentions.PARTNERSHIP_SPEC):
+        for part in store.part_files(spec, data):
+            pq.write_table(pq.read_table(part).drop_columns(["method"]), part)
+    assert read.validate(data) == []
+    for spec in (mentions.FUNDING_SPEC, mentions.PARTNERSHIP_SPEC):
+        table = store.read(spec, data)
+        assert table.num_rows and set(table.column("method").to_pylist()) == {None}
+    qun("trends", "--data-dir", str(data))
