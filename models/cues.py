@@ -15,7 +15,14 @@ from pathlib import Path
 import yaml
 
 CUES = Path(__file__).with_name("data") / "relation_cues.yaml"
-SECTIONS = ("funding_triggers", "money_not_given", "refused", "per_head", "partnership_triggers")
+SECTIONS = (
+    "funding_triggers",
+    "money_not_given",
+    "refused",
+    "per_head",
+    "partnership_triggers",
+    "receiving",
+)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qun.models import cues
+
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).with_name("data") / "relation_model.json.gz"
@@ -62,6 +64,9 @@ _PARTNER_CUES = re.compile(
     re.I,
 )
 
+
+# X获得50万元, "X received …": a receiving word between an organization and the amount
+_RECEIVING = re.compile(cues.alternation("receiving"), re.I)
 
 # "X, which partners with Y, received …": Y stands in an aside about X
 _ASIDE = re.compile(r"\s*[,，]\s*(?:which|who|that|an?|the|one of|its)\b", re.I)
@@ -158,6 +163,10 @@ def role_features(
     feats.append(f"last={not any(o.start >= org.end for o in orgs)}")
     if org.end <= amount[0] and in_aside(norm, org, orgs, amount[0]):
         feats.append("aside")
+    if org.end <= amount[0] and _RECEIVING.search(norm, org.end, amount[0]):
+        feats.append("receives_between")  # X获得50万元
+    if _RECEIVING.search(norm, max(lo, org.start - 2), org.start):
+        feats.append("receives_before")  # 该中心获X资助: X gives
     if trigger is not None:
         side = "before" if org.end <= trigger[0] else "after" if org.start >= trigger[1] else "in"
         feats.append(f"trig={side}")
