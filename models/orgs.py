@@ -927,26 +927,16 @@ def _rule_mention(
     )
 
 
-TYPE_MIN_PROBABILITY = 0.5
-
-
 @functools.lru_cache(maxsize=65536)
 def classify_type(name: str) -> str:
-    """The type a name's suffix implies, else the name classifier's (when it is at least
-    TYPE_MIN_PROBABILITY sure), else other."""
-    implied = suffix_type(name)
-    if implied:
-        return implied
+    """A name beyond the gazetteer: government when it is a 中心 of a public function
+    (疾病预防控制中心, 政务服务中心), else the name classifier's likeliest type. The classifier
+    learnt the name endings, and reads them in context better than a fixed suffix table does
+    (out of fold on real-train, by outlet: 0.873 against 0.838 for the suffix table first)."""
     simple = simplify(name)
-    if simple.endswith("中心"):
-        # a 中心 of this field: a public body's (疾病预防控制中心, 政务服务中心), a university's
-        # (研究中心), else a service or development centre, an NGO
-        if _PUBLIC_CENTRE.search(simple):
-            return "government"
-        if "研究" in simple or "大学" in simple:
-            return "academic"
-        return "ngo"
-    return _model_type(name, TYPE_MIN_PROBABILITY)
+    if simple.endswith("中心") and _PUBLIC_CENTRE.search(simple):
+        return "government"
+    return _model_type(name, 0.0)
 
 
 _PUBLIC_CENTRE = re.compile(
