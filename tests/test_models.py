@@ -100,3 +100,19 @@ def test_concept_lexicon_entries_are_checked_against_their_examples(tmp_path):
     wrong = _lexicon_file(tmp_path / "b", "    not: [共建公益生态系统]\n")
     with pytest.raises(LexiconError, match="finds '公益生态' in '共建公益生态系统', listed as not"):
         load_lexicon(wrong)
+
+
+def test_names_with_no_typed_ending_are_typed_by_the_classifier_else_the_suffix_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from qun.models import orgs, orgtypes
+
+    orgs.classify_type.cache_clear()
+    assert orgs.classify_type("疾病预防控制中心") == "government"
+    assert orgs.classify_type("华兴科技有限公司") == "business"
+    # an install whose classifier file is missing falls back on the name's ending
+    monkeypatch.setattr(orgtypes, "load", lambda path=None: None)
+    orgs.classify_type.cache_clear()
+    assert orgs.classify_type("晨光公益基金会") == "foundation"
+    assert orgs.classify_type("禾苗农创") == "other"
+    orgs.classify_type.cache_clear()
