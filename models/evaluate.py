@@ -267,6 +267,7 @@ def model_predictor(nlp: Any, with_rules: bool) -> Any:
 
 # ---- passages derived from real pages of many outlets, split by outlet ---------------------------
 RELATIONS_REAL = Path(__file__).with_name("data") / "relations_real"
+RELATIONS_REAL_PENDING = Path(__file__).with_name("data") / "relations_real_pending"
 REAL_SPLITS = ("real-train", "real-heldout")
 ORG_TYPES = {"foundation", "ngo", "business", "government", "academic", "media", "international"}
 FUNDING_KINDS = {"grant", "donation", "sponsorship", "investment", "other"}
@@ -326,16 +327,20 @@ def check_passage(r: dict[str, Any], concept_ids: set[str]) -> list[str]:
     return problems
 
 
-def load_real_passages(split: str | None = None) -> list[dict[str, Any]]:
+def load_real_passages(
+    split: str | None = None, folder: Path = RELATIONS_REAL
+) -> list[dict[str, Any]]:
     """Passages written from real pages (facts kept, sentences new), each with its source page
     (outlet, domain, title, url); `split` real-train or real-heldout, whose outlets are apart.
-    Every passage is checked; a bad one is a ValueError naming its file and line."""
+    Every passage is checked; a bad one is a ValueError naming its file and line. `folder`:
+    RELATIONS_REAL, or RELATIONS_REAL_PENDING (passages not yet in it, each marked with the
+    split its outlet takes)."""
     from qun.models.concepts import load_lexicon
 
     concept_ids = {c.id for c in load_lexicon()}
-    files = sorted(RELATIONS_REAL.glob("*.jsonl"))
+    files = sorted(folder.glob("*.jsonl"))
     if not files:
-        raise FileNotFoundError(f"no annotated passages (*.jsonl) in {RELATIONS_REAL}")
+        raise FileNotFoundError(f"no annotated passages (*.jsonl) in {folder}")
     rows = []
     for path in files:
         for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):

@@ -218,6 +218,16 @@ def _fit(
     return Linear(classes, [round(float(v), 4) for v in clf.intercept_], table)
 
 
+def real_train_passages() -> list[dict[str, Any]]:
+    """The real-train passages, and the waiting ones whose outlet is a real-train outlet (the
+    waiting ones of held-out outlets are never trained on)."""
+    from qun.models.evaluate import RELATIONS_REAL_PENDING, load_real_passages
+
+    return load_real_passages("real-train") + load_real_passages(
+        "real-train", RELATIONS_REAL_PENDING
+    )
+
+
 def train(
     out: Path = MODEL_PATH,
     options: RelationTrainOptions | None = None,
@@ -228,9 +238,7 @@ def train(
     """Fit the three models and write them (with thresholds and a summary) to `out`."""
     opts = options or RelationTrainOptions()
     started = time.time()
-    from qun.models.evaluate import load_real_passages
-
-    passages = load_passages() + load_real_passages("real-train")
+    passages = load_passages() + real_train_passages()
     amount_ex, role_ex, pair_ex = [], [], []
     for p in passages:
         a, r, q = passage_examples(p)
@@ -265,6 +273,7 @@ def train(
         "training_data": [
             "models/data/relations_train",
             "models/data/relations_real (real-train)",
+            "models/data/relations_real_pending (passages of real-train outlets)",
             "FinRE (thunlp/Chinese_NRE, train.txt)",
         ],
         "minutes": round((time.time() - started) / 60, 2),

@@ -1,7 +1,8 @@
 """Out-of-fold scores of the relation component's thresholds on the real-train passages.
 
 The real-train passages are cut into three folds by outlet; for each fold the component is
-trained on the project's passages, FinRE and the other two folds, and scored on the held fold.
+trained on the project's passages, FinRE, the waiting passages of real-train outlets and the
+other two folds, and scored on the held fold.
 Thresholds given as NAME=VALUE replace the defaults of `Thresholds` (drop_amount, add_amount,
 funder, co_funder, recipient, partner).
 
@@ -22,7 +23,12 @@ from pathlib import Path
 
 from qun.models import relation_train as rt
 from qun.models.corpora import shared_data
-from qun.models.evaluate import evaluate_relations, load_real_passages, outlet_of
+from qun.models.evaluate import (
+    RELATIONS_REAL_PENDING,
+    evaluate_relations,
+    load_real_passages,
+    outlet_of,
+)
 from qun.models.relation_model import Thresholds, load_model
 
 FOLDS = 3
@@ -39,6 +45,8 @@ def main(argv: list[str]) -> None:
     thresholds = replace(Thresholds(), **changes)
     opts = rt.RelationTrainOptions()
     base, real = rt.load_passages(), load_real_passages("real-train")
+    # the waiting passages of real-train outlets train every fold and are scored in none
+    base += load_real_passages("real-train", RELATIONS_REAL_PENDING)
     examples = {p["id"]: rt.passage_examples(p) for p in base + real}
     finre = rt.finre_examples(shared_data() / "finre")
     totals = {"funding": [0, 0, 0], "partnerships": [0, 0, 0]}

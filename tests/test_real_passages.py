@@ -34,6 +34,30 @@ def test_no_outlet_is_in_both_splits() -> None:
     assert len(held) >= 100 and len(splits) - len(held) >= 100
 
 
+def test_waiting_passages_train_only_where_their_outlet_is_a_training_one() -> None:
+    """The waiting passages (models/data/relations_real_pending) carry the split of their
+    outlet, by the same rules as the others; the relation component trains on those of
+    real-train outlets, so none of them may share a host or an outlet name with a held-out
+    passage."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import real_passages
+
+    from qun.models.relation_train import real_train_passages
+
+    waiting = load_real_passages(None, evaluate.RELATIONS_REAL_PENDING)
+    assert len(waiting) == 270
+    assert {r["split"] for r in waiting} == {"real-train", "real-heldout"}
+    existing = load_real_passages()
+    again = [{k: v for k, v in r.items() if k != "split"} for r in waiting]
+    assert real_passages.assign_splits(again, existing) == []
+    assert [r["split"] for r in again] == [r["split"] for r in waiting]
+    trained = {r["id"] for r in real_train_passages()}
+    assert trained == {r["id"] for r in existing + waiting if r["split"] == "real-train"}
+
+
 def test_outlets_are_registrable_domains() -> None:
     assert outlet_of("http://news.sina.com.cn/c/2020/x.shtml") == "sina.com.cn"
     assert outlet_of("www.gd.gov.cn") == "gd.gov.cn"
