@@ -429,6 +429,7 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
 def cmd_eval_relations(args: argparse.Namespace) -> int:
     from qun.models.evaluate import (
         REAL_SPLITS,
+        RELATIONS_REAL_PENDING,
         evaluate_relations,
         gazetteer_groups,
         load_real_passages,
@@ -440,10 +441,13 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
     if split in ("dev", "test", "all"):
         for name in ["dev", "test"] if split == "all" else [split]:
             sets[name] = load_relations_eval(name)
-    elif split in (*REAL_SPLITS, "real"):
+    elif split in (*REAL_SPLITS, "real", "waiting-heldout"):
         for name in REAL_SPLITS if split == "real" else [split]:
             try:
-                sets[name] = load_real_passages(name)
+                if name == "waiting-heldout":  # waiting passages of held-out outlets
+                    sets[name] = load_real_passages("real-heldout", RELATIONS_REAL_PENDING)
+                else:
+                    sets[name] = load_real_passages(name)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
             for group, members in gazetteer_groups(sets[name]).items():
@@ -451,7 +455,8 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
     else:
         raise UserError(
             "for relations, --dataset is dev, test, all (passages written for qun), "
-            "real-train, real-heldout or real (passages from real pages, split by outlet)"
+            "real-train, real-heldout or real (passages from real pages, split by outlet), "
+            "or waiting-heldout (waiting passages of held-out outlets)"
         )
     from qun.models.relation_model import load_model
 
@@ -1094,7 +1099,8 @@ def build_parser() -> argparse.ArgumentParser:
         "QUN_SHARED_DATA), or a JSON-lines file of {text, spans}; for relations: "
         "dev, test, or all (default: dev and test, each scored apart), passages written for qun; "
         "real-train, real-heldout or real: passages from real pages of many outlets, split by "
-        "outlet, each also scored on its passages within and beyond the gazetteer",
+        "outlet, each also scored on its passages within and beyond the gazetteer; "
+        "waiting-heldout: the waiting passages of held-out outlets, which nothing trains on",
     )
     p.add_argument("--manifest", metavar="FILE", help="annotated manifest (default: the sample's)")
     p.add_argument(

@@ -328,15 +328,16 @@ def check_passage(r: dict[str, Any], concept_ids: set[str]) -> list[str]:
 
 
 def load_real_passages(
-    split: str | None = None, folder: Path = RELATIONS_REAL
+    split: str | None = None, folder: Path | None = None
 ) -> list[dict[str, Any]]:
     """Passages written from real pages (facts kept, sentences new), each with its source page
     (outlet, domain, title, url); `split` real-train or real-heldout, whose outlets are apart.
     Every passage is checked; a bad one is a ValueError naming its file and line. `folder`:
     RELATIONS_REAL, or RELATIONS_REAL_PENDING (passages not yet in it, each marked with the
-    split its outlet takes)."""
+    split its outlet takes); default RELATIONS_REAL."""
     from qun.models.concepts import load_lexicon
 
+    folder = RELATIONS_REAL if folder is None else folder
     concept_ids = {c.id for c in load_lexicon()}
     files = sorted(folder.glob("*.jsonl"))
     if not files:

@@ -48,6 +48,18 @@ def test_real_passages_of_held_out_outlets_stay_above_floors():
             assert getattr(result[task], metric) >= floor, (task, metric, result[task].as_dict())
 
 
+def test_relations_on_the_waiting_passages_of_held_out_outlets_hold_their_floors():
+    from qun.models.evaluate import RELATIONS_REAL_PENDING, evaluate_relations, load_real_passages
+
+    passages = load_real_passages("real-heldout", RELATIONS_REAL_PENDING)
+    result = evaluate_relations(passages)
+    floors = FLOORS["relations_waiting_heldout"]
+    assert result["direction_accuracy"] >= floors["direction_accuracy"]
+    for task in ("organizations", "funding", "partnerships", "concepts"):
+        for metric, floor in floors[task].items():
+            assert getattr(result[task], metric) >= floor, (task, metric, result[task].as_dict())
+
+
 # ---- the shipped Chinese recognizer on the public NER corpora (../shared/data) ----
 def _ner_scores(dataset: str) -> dict:
     from qun.models import corpora
