@@ -134,3 +134,34 @@ def test_a_rule_name_that_starts_inside_a_word_yields_to_the_whole_name() -> Non
     # and so with the shipped CRF and decision
     found = [m.text for m in find_orgs("成都市慈善总会与成都市和谐社区发展促进会签订协议。")]
     assert "成都市和谐社区发展促进会" in found, found
+
+
+def test_a_rule_name_the_decision_doubts_yields_to_a_crf_reading_across_it() -> None:
+    """The rules read 汕头大学 out of 汕头大学教育基金会; a name only the rules propose that
+    scores under the threshold yields to an overlapping CRF reading that scores at or above
+    it, unless that reading runs across a comma or a full stop."""
+    from qun.models.gazetteer import load_gazetteer
+
+    gaz = load_gazetteer()
+    decide = orgmerge.Decider({"crf_p": 10.0}, -5.0, 0.5)  # trusts the CRF's confidence only
+
+    def kept(text: str, rule: tuple[int, int], scored: list) -> list[tuple[str, str]]:
+        name = OrgMention(text[rule[0] : rule[1]], *rule, "", "", "academic", "academic", "rule")
+        out = decide.select(
+            text, text, [name], scored, gaz, lambda s, e: model_mention(text, text, s, e, gaz), _no
+        )
+        return [(text[m.start : m.end], m.method) for m in out]
+
+    text = "汕头大学教育基金会向该校学生发放助学金"
+    assert kept(text, (0, 4), [(0, 9, 0.9)]) == [("汕头大学教育基金会", "model")]
+    # a CRF reading under the threshold leaves the rule's name
+    assert kept(text, (0, 4), [(0, 9, 0.2)]) == [("汕头大学", "rule")]
+    # a CRF reading across a full stop is no rival
+    text = "他毕业于汕头大学。教育基金会发放助学金"
+    assert kept(text, (4, 8), [(4, 14, 0.9)]) == [("汕头大学", "rule")]
+    # and so with the shipped CRF and decision
+    for text, name in {
+        "汕头大学教育基金会向该校贫困学生发放助学金。": "汕头大学教育基金会",
+        "兴业银行三明分行向当地慈善总会捐赠20万元。": "兴业银行三明分行",
+    }.items():
+        assert name in [m.text for m in find_orgs(text)], text
