@@ -351,7 +351,17 @@ def _find(text: str, tables: _Tables) -> list[Amount]:
                 amount = replace(amount, currency=prev.currency)
                 bare.discard(amount.start)
             kept.append(amount)
-    return _in_the_text_s_currency(text, norm, kept, bare, tables)
+    kept = _in_the_text_s_currency(text, norm, kept, bare, tables)
+    return [
+        a
+        for i, a in enumerate(kept)
+        if not (
+            i
+            and a.currency != kept[i - 1].currency
+            and _EQUIVALENT_OPEN.fullmatch(norm, kept[i - 1].end, a.start)
+            and _EQUIVALENT_CLOSE.match(norm, a.end)
+        )
+    ]  # HK$50 million (US$6.4 million), 6.5万美元（约合46万元）: one sum, written twice
 
 
 def _script(text: str, norm: str) -> str:
@@ -398,6 +408,11 @@ _TABLE_CELL = re.compile(
     r"[|｜]\s*(?!(?:19|20)\d{2}\s*(?:$|[|｜；;。\n]))(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?=$|[|｜；;。\n])"
 )
 _JOINED = re.compile(r"\s*(?:及|和|与|、|，|,|或|至|到|和|以及|and|or|to|-|～|~)\s*", re.I)
+_EQUIVALENT_OPEN = re.compile(
+    r"\s*[（(]\s*(?:约合|折合|约|合|相当于|equivalent\s+to|about|approximately|approx\.|roughly|or)?\s*",
+    re.I,
+)
+_EQUIVALENT_CLOSE = re.compile(r"\s*[）)]")
 
 
 @functools.cache

@@ -6,6 +6,7 @@ data/relation_model.json.gz. Deterministic: fixed seed, sorted inputs."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from qun.models.amounts import find_amounts
 from qun.models.corpora import shared_data
@@ -218,6 +221,34 @@ def _fit(
     return Linear(classes, [round(float(v), 4) for v in clf.intercept_], table)
 
 
+PARTS = ("amount", "role", "pair")
+PENDING_PARTS = Path(__file__).with_name("data") / "relations_real_pending" / "parts.yaml"
+
+
+@functools.cache
+def _pending_parts(path: Path = PENDING_PARTS) -> dict[str, tuple[str, ...]]:
+    """Batch -> the parts its passages train (`parts.yaml`); checked when it loads."""
+    data = yaml.safe_load(path.read_text("utf-8")) if path.is_file() else {}
+    out = {}
+    for batch, entry in (data or {}).items():
+        parts = tuple((entry or {}).get("parts") or ())
+        if not parts or set(parts) - set(PARTS) or not (entry or {}).get("why"):
+            raise ValueError(f"{path}: {batch}: needs parts (of {PARTS}) and a why")
+        out[str(batch)] = parts
+    return out
+
+
+def training_examples(
+    p: dict[str, Any],
+) -> tuple[list[tuple[list[str], str]], list[tuple[list[str], str]], list[tuple[list[str], str]]]:
+    """(amount, role, pair) examples a passage gives training: all of them, except where
+    `parts.yaml` limits the waiting batch it belongs to (its id's prefix)."""
+    examples = passage_examples(p)
+    parts = _pending_parts().get(str(p.get("id", "")).rsplit("-", 1)[0], PARTS)
+    a, r, q = (ex if name in parts else [] for name, ex in zip(PARTS, examples, strict=True))
+    return a, r, q
+
+
 def real_train_passages() -> list[dict[str, Any]]:
     """The real-train passages, and the waiting ones whose outlet is a real-train outlet (the
     waiting ones of held-out outlets are never trained on)."""
@@ -241,7 +272,7 @@ def train(
     passages = load_passages() + real_train_passages()
     amount_ex, role_ex, pair_ex = [], [], []
     for p in passages:
-        a, r, q = passage_examples(p)
+        a, r, q = training_examples(p)
         amount_ex += a
         role_ex += r
         pair_ex += q

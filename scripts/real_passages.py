@@ -1,6 +1,7 @@
 """Gather annotated passages written from real pages into models/data/relations_real/.
 
     python scripts/real_passages.py [--add] IN.jsonl [IN.jsonl ...]
+    python scripts/real_passages.py --wait NAME IN.jsonl [IN.jsonl ...]
 
 Each input line is one passage (text, organizations, funding, partnerships, concepts, and its
 source page: outlet, domain, title, url). Passages are checked (qun.models.evaluate.
@@ -12,6 +13,9 @@ outlets), else to real-train, so no held-out outlet is seen in training. Passage
 renumbered per language and written to <lang>.jsonl, replacing what was there. With --add,
 the passages there keep their ids and splits (models trained on real-train stay fair) and the
 new ones are numbered after them; a new passage whose outlet already has a split takes it.
+With --wait, the passages go to models/data/relations_real_pending/NAME.jsonl instead, each
+with the split its outlet takes: the relation component trains on those of real-train outlets,
+and those of held-out outlets are the waiting-heldout evaluation.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qun.models.concepts import load_lexicon  # noqa: E402
 from qun.models.evaluate import (  # noqa: E402
     RELATIONS_REAL,
+    RELATIONS_REAL_PENDING,
     check_passage,
     load_real_passages,
     outlet_of,
@@ -96,14 +101,10 @@ def assign_splits(rows: list[dict], existing: list[dict] = ()) -> list[dict]:
     return left_out
 
 
-def main(args: list[str]) -> int:
-    add = "--add" in args  # keep the passages there (ids and splits), add these
-    paths = [a for a in args if a != "--add"]
-    existing = load_real_passages() if add else []
+def _read(paths: list[str], seen: set[str], dropped: Counter[str]) -> list[dict]:
+    """The passages of the input files that pass the checks, each once, domains made outlets."""
     concept_ids = {c.id for c in load_lexicon()}
-    by_lang: dict[str, list[dict]] = defaultdict(list)
-    seen: set[str] = {r["text"] for r in existing}
-    dropped: Counter[str] = Counter()
+    rows = []
     for path in paths:
         for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
             if not line.strip():
@@ -126,15 +127,69 @@ def main(args: list[str]) -> int:
                 dropped["duplicate text"] += 1
                 continue
             seen.add(r["text"])
-            by_lang[r.get("lang") or "zh_hans"].append(r)
+            rows.append(r)
+    return rows
+
+
+KEYS = ["id", "split", "lang", "style", "text", "organizations", "funding", "partnerships"]
+KEYS += ["concepts", "source"]
+
+
+def wait(name: str, paths: list[str]) -> int:
+    """Write the passages of `paths` to the waiting folder as NAME.jsonl, each with the split
+    its outlet takes (assigned with the waiting passages already there, against the
+    passages of RELATIONS_REAL), numbered NAME-0001 …"""
+    existing = load_real_passages()
+    waiting = load_real_passages(None, RELATIONS_REAL_PENDING)
+    out = RELATIONS_REAL_PENDING / f"{name}.jsonl"
+    if out.exists():
+        raise SystemExit(f"{out} exists: choose another name")
+    dropped: Counter[str] = Counter()
+    new = _read(paths, {r["text"] for r in existing + waiting}, dropped)
+    # a passage of an outlet that already waits would change that outlet's key: left out
+    waiting_keys = {k for r in waiting for k in _keys(r)}
+    linked = [r for r in new if waiting_keys & set(_keys(r))]
+    new = [r for r in new if not any(r is x for x in linked)]
+    dropped["outlet already waiting"] += len(linked)
+    left_out = assign_splits(new, existing)
+    new = [r for r in new if not any(r is x for x in left_out)]
+    dropped["joins outlets of both splits"] += len(left_out)
+    # the splits must come out the same when every waiting passage is assigned at once
+    again = [{k: v for k, v in r.items() if k != "split"} for r in waiting + new]
+    if assign_splits(again, existing) or [r["split"] for r in again] != [
+        r["split"] for r in waiting + new
+    ]:
+        raise SystemExit("the new passages would move waiting passages to another split")
+    new.sort(key=lambda r: (r["source"]["domain"], r["source"]["url"], r["text"]))
+    with out.open("w", encoding="utf-8") as fh:
+        for i, r in enumerate(new, 1):
+            r = {**r, "id": f"{name}-{i:04d}"}
+            fh.write(json.dumps({k: r.get(k) for k in KEYS}, ensure_ascii=False) + "\n")
+    for s in ("real-train", "real-heldout"):
+        found = [r for r in new if r["split"] == s]
+        outlets = {r["source"]["domain"] for r in found}
+        print(f"{s}: {len(found)} passages from {len(outlets)} outlets")
+    print(f"wrote {out}; dropped: {dict(dropped)}")
+    return 0
+
+
+def main(args: list[str]) -> int:
+    if args[:1] == ["--wait"]:
+        return wait(args[1], args[2:])
+    add = "--add" in args  # keep the passages there (ids and splits), add these
+    paths = [a for a in args if a != "--add"]
+    existing = load_real_passages() if add else []
+    by_lang: dict[str, list[dict]] = defaultdict(list)
+    dropped: Counter[str] = Counter()
+    for r in _read(paths, {r["text"] for r in existing}, dropped):
+        by_lang[r.get("lang") or "zh_hans"].append(r)
     new = [r for rows in by_lang.values() for r in rows]
     left_out = assign_splits(new, existing)
     dropped["joins outlets of both splits"] += len(left_out)
     for lang in by_lang:
         by_lang[lang] = [r for r in by_lang[lang] if not any(r is x for x in left_out)]
     RELATIONS_REAL.mkdir(parents=True, exist_ok=True)
-    keys = ["id", "split", "lang", "style", "text", "organizations", "funding", "partnerships"]
-    keys += ["concepts", "source"]
+    keys = KEYS
     for lang, rows in sorted(by_lang.items()):
         rows.sort(key=lambda r: (r["source"]["domain"], r["source"]["url"], r["text"]))
         kept = [r for r in existing if r["lang"] == lang]

@@ -47,7 +47,7 @@ def main(argv: list[str]) -> None:
     base, real = rt.load_passages(), load_real_passages("real-train")
     # the waiting passages of real-train outlets train every fold and are scored in none
     base += load_real_passages("real-train", RELATIONS_REAL_PENDING)
-    examples = {p["id"]: rt.passage_examples(p) for p in base + real}
+    examples = {p["id"]: rt.training_examples(p) for p in base + real}
     finre = rt.finre_examples(shared_data() / "finre")
     totals = {"funding": [0, 0, 0], "partnerships": [0, 0, 0]}
     for k in range(FOLDS):

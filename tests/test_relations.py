@@ -102,11 +102,27 @@ def test_amounts_in_more_currencies_and_mixed_numerals(text, value, currency):
         # two places named: no guess
         ("新加坡和马来西亚的会馆各捐2万元。", ["CNY"]),
         # a named currency other than the place's own: bare $ stays as it was
-        ("one million yuan ($160,256) for Singapore", ["CNY", "USD"]),
+        ("one million yuan in 2019 and $160,256 for Singapore", ["CNY", "USD"]),
     ],
 )
 def test_bare_yuan_and_dollar_take_the_dollar_of_the_one_place_a_text_names(text, currencies):
     assert [a.currency for a in find_amounts(text)] == currencies
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("a 6.5 million yuan (US$812,500) donation", [("CNY", 6_500_000)]),
+        ("HK$50 million (US$6.4 million) for hospitals", [("HKD", 50_000_000)]),
+        ("捐赠6.5万美元（约合46万元），用于助学", [("USD", 65_000)]),
+        # a breakdown in the same currency is no equivalent
+        ("捐赠100万元（50万元现金）", [("CNY", 1_000_000), ("CNY", 500_000)]),
+        # nor an amount in parentheses followed by more words
+        ("HK$2m (US$256,000 of it from members) was raised", [("HKD", 2e6), ("USD", 256_000)]),
+    ],
+)
+def test_an_equivalent_in_another_currency_in_parentheses_is_the_same_sum(text, found):
+    assert [(a.currency, a.value) for a in find_amounts(text)] == found
 
 
 def test_a_currency_entry_that_misreads_its_example_stops_with_its_code(tmp_path):
