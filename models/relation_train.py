@@ -227,14 +227,15 @@ PENDING_PARTS = Path(__file__).with_name("data") / "relations_real_pending" / "p
 
 @functools.cache
 def _pending_parts(path: Path = PENDING_PARTS) -> dict[str, tuple[str, ...]]:
-    """Batch -> the parts its passages train (`parts.yaml`); checked when it loads."""
+    """Batch -> the parts its passages train (`parts.yaml`; none: it waits); checked when it
+    loads."""
     data = yaml.safe_load(path.read_text("utf-8")) if path.is_file() else {}
     out = {}
     for batch, entry in (data or {}).items():
-        parts = tuple((entry or {}).get("parts") or ())
-        if not parts or set(parts) - set(PARTS) or not (entry or {}).get("why"):
+        parts = (entry or {}).get("parts")
+        if not isinstance(parts, list) or set(parts) - set(PARTS) or not (entry or {}).get("why"):
             raise ValueError(f"{path}: {batch}: needs parts (of {PARTS}) and a why")
-        out[str(batch)] = parts
+        out[str(batch)] = tuple(parts)
     return out
 
 
@@ -304,7 +305,7 @@ def train(
         "training_data": [
             "models/data/relations_train",
             "models/data/relations_real (real-train)",
-            "models/data/relations_real_pending (passages of real-train outlets)",
+            "models/data/relations_real_pending (passages of real-train outlets; parts.yaml)",
             "FinRE (thunlp/Chinese_NRE, train.txt)",
         ],
         "minutes": round((time.time() - started) / 60, 2),

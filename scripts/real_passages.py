@@ -135,6 +135,16 @@ KEYS = ["id", "split", "lang", "style", "text", "organizations", "funding", "par
 KEYS += ["concepts", "source"]
 
 
+def _same_splits(existing: list[dict], waiting: list[dict], extra: dict | None = None) -> bool:
+    """Whether assigning every waiting passage (and `extra`, with its split) at once, as the
+    tests do, gives each the split it carries."""
+    rows = waiting + ([extra] if extra is not None else [])
+    again = [{k: v for k, v in r.items() if k != "split"} for r in rows]
+    return not assign_splits(again, existing) and [r["split"] for r in again] == [
+        r["split"] for r in rows
+    ]
+
+
 def wait(name: str, paths: list[str]) -> int:
     """Write the passages of `paths` to the waiting folder as NAME.jsonl, each with the split
     its outlet takes (assigned with the waiting passages already there, against the
@@ -146,19 +156,20 @@ def wait(name: str, paths: list[str]) -> int:
         raise SystemExit(f"{out} exists: choose another name")
     dropped: Counter[str] = Counter()
     new = _read(paths, {r["text"] for r in existing + waiting}, dropped)
-    # a passage of an outlet that already waits would change that outlet's key: left out
+    # a passage of an outlet that already waits takes its split, unless it would change the
+    # outlet's key (and so perhaps its split): then it is left out
     waiting_keys = {k for r in waiting for k in _keys(r)}
     linked = [r for r in new if waiting_keys & set(_keys(r))]
     new = [r for r in new if not any(r is x for x in linked)]
-    dropped["outlet already waiting"] += len(linked)
     left_out = assign_splits(new, existing)
     new = [r for r in new if not any(r is x for x in left_out)]
     dropped["joins outlets of both splits"] += len(left_out)
-    # the splits must come out the same when every waiting passage is assigned at once
-    again = [{k: v for k, v in r.items() if k != "split"} for r in waiting + new]
-    if assign_splits(again, existing) or [r["split"] for r in again] != [
-        r["split"] for r in waiting + new
-    ]:
+    for r in linked:
+        if not assign_splits([r], existing + waiting) and _same_splits(existing, waiting + new, r):
+            new.append(r)
+        else:
+            dropped["would change a waiting outlet's key"] += 1
+    if not _same_splits(existing, waiting + new):
         raise SystemExit("the new passages would move waiting passages to another split")
     new.sort(key=lambda r: (r["source"]["domain"], r["source"]["url"], r["text"]))
     with out.open("w", encoding="utf-8") as fh:

@@ -48,7 +48,7 @@ def test_waiting_passages_train_only_where_their_outlet_is_a_training_one() -> N
     from qun.models.relation_train import real_train_passages
 
     waiting = load_real_passages(None, evaluate.RELATIONS_REAL_PENDING)
-    assert len(waiting) == 508  # 270, and batch r5 (238)
+    assert len(waiting) == 758  # 270, batch r5 (238) and batch r6 (250)
     assert {r["split"] for r in waiting} == {"real-train", "real-heldout"}
     existing = load_real_passages()
     again = [{k: v for k, v in r.items() if k != "split"} for r in waiting]
@@ -208,14 +208,16 @@ def test_givers_and_partners_compare_as_organizations_do() -> None:
 
 
 def test_a_waiting_batch_trains_only_the_parts_its_entry_names(tmp_path) -> None:
-    """`relations_real_pending/parts.yaml`: r5 trains the partnership part only; a batch not
-    listed trains all three; a broken entry stops the load with its batch."""
+    """`relations_real_pending/parts.yaml`: r5 trains the partnership part only, r6 nothing; a
+    batch not listed trains all three; a broken entry stops the load with its batch."""
     from qun.models import relation_train as rt
 
     waiting = load_real_passages("real-train", evaluate.RELATIONS_REAL_PENDING)
     r5 = next(p for p in waiting if p["id"].startswith("r5-") and p["partnerships"])
     amount, role, pair = rt.training_examples(r5)
     assert amount == [] and role == [] and pair == rt.passage_examples(r5)[2] != []
+    r6 = next(p for p in waiting if p["id"].startswith("r6-") and p["funding"])
+    assert rt.training_examples(r6) == ([], [], [])  # r6 waits
     r4 = next(p for p in waiting if p["id"].startswith("r4-") and p["funding"])
     assert rt.training_examples(r4) == rt.passage_examples(r4)
     bad = tmp_path / "parts.yaml"
