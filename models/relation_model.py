@@ -45,13 +45,15 @@ class Thresholds:
     add_amount 0.5 and funder 0.3 as well: .533, with add_amount 0.4–0.5 and funder 0.2–0.4
     within .003 of it, and .530 once the funder must also be no less likely to give than to
     receive; drop_amount 0.3 gave .515 alone but dropped totals a named funder gave:
-    累計資助…逾新台幣2,000萬元)."""
+    累計資助…逾新台幣2,000萬元). co_recipient by the same scores (2026-12-06): .553 with no
+    organization joining the recipient, .555 at 0.3 and 0.5, .555 at 0.15."""
 
     drop_amount: float = 0.15  # an amount the rules accept is dropped below this P(funding)
     add_amount: float = 0.5  # an amount the rules reject (no trigger, a total) is kept above this
     funder: float = 0.3
     co_funder: float = 0.3  # an organization listed with the funder (X与Y共同出资)
     recipient: float = 0.3
+    co_recipient: float = 0.3  # an organization listed with the recipient (A、B各获1000令吉)
     partner: float = 0.7
 
 

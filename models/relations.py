@@ -776,26 +776,29 @@ def funding_candidates(
 
 def _decide_funding(
     norm: str, cand: FundingCandidate, orgs: list[OrgMention], model: Any
-) -> tuple[list[OrgMention | None], OrgMention | None] | None:
-    """Rules and model combined for one amount: None when it is no funding, else the funders
-    and the recipient. The model keeps or drops the amount (the rules' verdict counts unless
-    the model is sure) and picks the roles: each organization is read at its mention nearest
-    to the amount; the funder is the likeliest one, joined by the organizations listed with it
-    (X与Y共同出资); the recipient is the likeliest of the others."""
+) -> tuple[list[OrgMention | None], OrgMention | None, list[OrgMention]] | None:
+    """Rules and model combined for one amount: None when it is no funding, else the funders,
+    the recipient and the organizations that receive the same amount with it. The model keeps
+    or drops the amount (the rules' verdict counts unless the model is sure) and picks the
+    roles: each organization is read at its mention nearest to the amount; the funder is the
+    likeliest one, joined by the organizations listed with it (X与Y共同出资); the recipient is
+    the likeliest of the others, joined by those listed with it (A、B和C各获1000令吉)."""
     t = model.thresholds
     s_orgs = [o for o in orgs if cand.lo <= o.start and o.end <= cand.hi]
     if cand.listed is not None:
-        return None if cand.negative else (cand.funders, cand.recipient)
+        return None if cand.negative else (cand.funders, cand.recipient, [])
     if cand.hard_negative:
         return None  # a budget, spending, fundraising, price or salary cue in the clause
     p_fund = model.funding_proba(norm, cand, s_orgs)
     if p_fund < (t.drop_amount if cand.rules_accept else t.add_amount):
         return None
     if not s_orgs:
-        return cand.funders, cand.recipient
+        return cand.funders, cand.recipient, []
     near: dict[str, tuple[OrgMention, dict[str, float]]] = {}
     mid = cand.amount.start
-    for o, pr in zip(s_orgs, model.role_proba(norm, cand, s_orgs), strict=True):
+    roles = dict(zip(map(id, s_orgs), model.role_proba(norm, cand, s_orgs), strict=True))
+    for o in s_orgs:
+        pr = roles[id(o)]
         held = near.get(o.org_id)
         if held is None or abs(o.start - mid) < abs(held[0].start - mid):
             near[o.org_id] = (o, pr)
@@ -848,7 +851,16 @@ def _decide_funding(
             recipient = r  # 该中心为此获X资助: the subject of 获 receives
     if recipient is None and cand.recipient is not None and cand.recipient.org_id not in taken:
         recipient = cand.recipient  # "… to X", 向X: the rules' explicit recipient
-    return (funders or [None]), recipient
+    also: list[OrgMention] = []
+    if recipient is not None and recipient in s_orgs:
+        also = [
+            o
+            for o in _group(s_orgs, norm, recipient)
+            if o is not recipient
+            and o.org_id not in taken | aside | {recipient.org_id}
+            and roles[id(o)]["recipient"] >= t.co_recipient
+        ]
+    return (funders or [None]), recipient, also
 
 
 _OPEN_QUOTE = '“「『"'
@@ -927,12 +939,13 @@ def find_funding(
         if model is None:
             if not cand.rules_accept:
                 continue
-            funders, recipient = cand.funders, cand.recipient
+            funders, recipient, also = cand.funders, cand.recipient, []
         else:
             decided = _decide_funding(norm, cand, orgs, model)
             if decided is None:
                 continue
-            funders, recipient = decided
+            funders, recipient, also = decided
+        decided_recipient = recipient
         if cand.listed is not None:
             method = "list"
         elif cand.rules_accept and (
@@ -986,22 +999,24 @@ def find_funding(
                     recipient = speaker  # “第一笔钱是X给的”，Y的创始人说: Y receives
                 evidence = (min(evidence[0], speaker.start), max(evidence[1], speaker.end))
         amount = cand.amount
+        recipients = [recipient, *also] if recipient is decided_recipient else [recipient]
         for funder in funders:
-            key = (amount.start, _oid(funder), _oid(recipient))
-            if key in seen:
-                continue  # one funder named twice (X…X出资): one record
-            seen.add(key)
-            out.append(
-                Funding(
-                    funder,
-                    recipient,
-                    amount,
-                    to_cny(amount.value, amount.currency),
-                    cand.kind,
-                    _evidence(*evidence, funder, recipient),
-                    method,
+            for receiver in recipients:
+                key = (amount.start, _oid(funder), _oid(receiver))
+                if key in seen:
+                    continue  # one funder named twice (X…X出资): one record
+                seen.add(key)
+                out.append(
+                    Funding(
+                        funder,
+                        receiver,
+                        amount,
+                        to_cny(amount.value, amount.currency),
+                        cand.kind,
+                        _evidence(*evidence, funder, receiver),
+                        method,
+                    )
                 )
-            )
     return out
 
 
