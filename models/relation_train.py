@@ -244,8 +244,10 @@ def training_examples(
 ) -> tuple[list[tuple[list[str], str]], list[tuple[list[str], str]], list[tuple[list[str], str]]]:
     """(amount, role, pair) examples a passage gives training: all of them, except where
     `parts.yaml` limits the waiting batch it belongs to (its id's prefix)."""
-    examples = passage_examples(p)
     parts = _pending_parts().get(str(p.get("id", "")).rsplit("-", 1)[0], PARTS)
+    if not parts:
+        return [], [], []  # a batch that waits: nothing to read
+    examples = passage_examples(p)
     a, r, q = (ex if name in parts else [] for name, ex in zip(PARTS, examples, strict=True))
     return a, r, q
 

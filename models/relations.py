@@ -1014,7 +1014,7 @@ def find_funding(
                         to_cny(amount.value, amount.currency),
                         cand.kind,
                         _evidence(*evidence, funder, receiver),
-                        method,
+                        method if receiver is recipient else "model",  # a co-recipient
                     )
                 )
     return out

@@ -394,6 +394,15 @@ def test_funding_shapes(text: str, expected: set) -> None:
     assert _records(text) == expected
 
 
+def test_a_co_recipient_is_the_learned_components_reading() -> None:
+    found = find_funding(
+        "The Harbour Science Centre and the Lotus Elderly Association each received "
+        "MOP45 million from the Macao Foundation."
+    )
+    methods = {f.recipient.text: f.method for f in found if f.recipient}
+    assert methods == {"Lotus Elderly Association": "rules", "Harbour Science Centre": "model"}
+
+
 @pytest.mark.parametrize(
     "text",
     [
