@@ -135,6 +135,10 @@ KEYS = ["id", "split", "lang", "style", "text", "organizations", "funding", "par
 KEYS += ["concepts", "source"]
 
 
+def _line(r: dict) -> str:
+    return json.dumps({k: r.get(k) for k in KEYS}, ensure_ascii=False) + "\n"
+
+
 def _same_splits(existing: list[dict], waiting: list[dict], extra: dict | None = None) -> bool:
     """Whether assigning every waiting passage (and `extra`, with its split) at once, as the
     tests do, gives each the split it carries."""
@@ -174,8 +178,7 @@ def wait(name: str, paths: list[str]) -> int:
     new.sort(key=lambda r: (r["source"]["domain"], r["source"]["url"], r["text"]))
     with out.open("w", encoding="utf-8") as fh:
         for i, r in enumerate(new, 1):
-            r = {**r, "id": f"{name}-{i:04d}"}
-            fh.write(json.dumps({k: r.get(k) for k in KEYS}, ensure_ascii=False) + "\n")
+            fh.write(_line({**r, "id": f"{name}-{i:04d}"}))
     for s in ("real-train", "real-heldout"):
         found = [r for r in new if r["split"] == s]
         outlets = {r["source"]["domain"] for r in found}
@@ -200,7 +203,6 @@ def main(args: list[str]) -> int:
     for lang in by_lang:
         by_lang[lang] = [r for r in by_lang[lang] if not any(r is x for x in left_out)]
     RELATIONS_REAL.mkdir(parents=True, exist_ok=True)
-    keys = KEYS
     for lang, rows in sorted(by_lang.items()):
         rows.sort(key=lambda r: (r["source"]["domain"], r["source"]["url"], r["text"]))
         kept = [r for r in existing if r["lang"] == lang]
@@ -208,10 +210,10 @@ def main(args: list[str]) -> int:
         path = RELATIONS_REAL / f"{lang}.jsonl"
         with path.open("w", encoding="utf-8") as fh:
             for r in kept:
-                fh.write(json.dumps({k: r.get(k) for k in keys}, ensure_ascii=False) + "\n")
+                fh.write(_line(r))
             for i, r in enumerate(rows, start + 1):
                 r = {**r, "id": f"real-{lang}-{i:04d}", "lang": lang}
-                fh.write(json.dumps({k: r.get(k) for k in keys}, ensure_ascii=False) + "\n")
+                fh.write(_line(r))
     rows = existing + [r for rs in by_lang.values() for r in rs]
     outlets = {
         s: {r["source"]["domain"] for r in rows if r["split"] == s}
