@@ -374,13 +374,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
+def _print_scores(title: str, scores: dict[str, dict[str, Any]]) -> None:
+    """A table of scores; a task's `f1_ci` (a bootstrap interval), where given, as a column."""
     print(title)
-    print(f"{'':<15}{'P':>8}{'R':>8}{'F1':>8}{'tp':>7}{'fp':>7}{'fn':>7}")
+    ci = any("f1_ci" in s for s in scores.values())
+    print(
+        f"{'':<15}{'P':>8}{'R':>8}{'F1':>8}{'tp':>7}{'fp':>7}{'fn':>7}"
+        + (f"{'F1 95% interval':>18}" if ci else "")
+    )
     for name, s in scores.items():
+        interval = f"{s['f1_ci'][0]:.3f}–{s['f1_ci'][1]:.3f}" if "f1_ci" in s else ""
         print(
             f"{name:<15}{s['precision']:>8.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
-            f"{s['tp']:>7}{s['fp']:>7}{s['fn']:>7}"
+            f"{s['tp']:>7}{s['fp']:>7}{s['fn']:>7}" + (f"{interval:>18}" if ci else "")
         )
 
 
@@ -429,8 +435,11 @@ def cmd_eval_ner(args: argparse.Namespace) -> int:
 def cmd_eval_relations(args: argparse.Namespace) -> int:
     from qun.models.evaluate import (
         REAL_SPLITS,
+        RELATION_TASKS,
         RELATIONS_REAL_PENDING,
         evaluate_relations,
+        f1_difference,
+        f1_interval,
         gazetteer_groups,
         load_real_passages,
         load_relations_eval,
@@ -464,21 +473,42 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
     if model is None:
         raise UserError("the learned relation component is not installed (qun train relations)")
     setups = {"rules": None, "rules+model": model}
-    results = {}
+    results: dict[str, tuple[int, dict[str, Any]]] = {}
     for name, passages in sets.items():
+        counts: dict[str, list] = {}
         for setup, component in setups.items():
             result = evaluate_relations(passages, model=component)
-            scores = {k: v.as_dict() for k, v in result.items() if k != "direction_accuracy"}
-            scores["direction_accuracy"] = round(result["direction_accuracy"], 4)  # type: ignore[assignment]
+            rows = result["per_passage"]
+            counts[setup] = rows
+            scores: dict[str, Any] = {}
+            for task in RELATION_TASKS:
+                scores[task] = result[task].as_dict()
+                lo, hi = f1_interval([r[task] for r in rows])
+                scores[task]["f1_ci"] = [round(lo, 4), round(hi, 4)]
+            scores["direction_accuracy"] = round(result["direction_accuracy"], 4)
             results[f"{name}/{setup}"] = (len(passages), scores)
+        gain = {
+            task: [
+                round(v, 4)
+                for v in f1_difference(
+                    [r[task] for r in counts["rules"]], [r[task] for r in counts["rules+model"]]
+                )
+            ]
+            for task in ("funding", "partnerships")
+        }
+        results[f"{name}/rules+model"][1]["f1_gain_over_rules"] = gain
     if args.json:
         print(json.dumps({k: v for k, (_, v) in results.items()}))
         return 0
     for key, (n, scores) in results.items():
         name, setup = key.split("/")
         direction = scores.pop("direction_accuracy")
+        gain = scores.pop("f1_gain_over_rules", None)
         _print_scores(f"relations, {name} split ({n} passages), {setup}:", scores)
         print(f"direction right on {direction:.1%} of matched partnerships")
+        if gain:
+            parts = [f"{t} {d:+.3f} ({lo:+.3f} to {hi:+.3f})" for t, (d, lo, hi) in gain.items()]
+            print("F1 gain of the learned component (95% interval):", "; ".join(parts))
     return 0
 
 

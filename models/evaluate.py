@@ -50,6 +50,61 @@ def score(gold: Iterable[Hashable], predicted: Iterable[Hashable]) -> Score:
     return Score(len(g & p), len(p - g), len(g - p))
 
 
+RELATION_TASKS = ("organizations", "funding", "partnerships", "concepts")
+
+
+def f1_interval(
+    counts: list[tuple[int, int, int]], level: float = 0.95, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """A percentile bootstrap interval of F1 over passages: `counts` holds each passage's
+    (tp, fp, fn); the passages are drawn again with replacement `draws` times (seeded, so the
+    same counts give the same interval)."""
+    return _interval(_resampled_f1(counts, draws, seed), level)
+
+
+def f1_difference(
+    a: list[tuple[int, int, int]],
+    b: list[tuple[int, int, int]],
+    level: float = 0.95,
+    draws: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """F1 of b minus F1 of a on the same passages (each list holds one (tp, fp, fn) per
+    passage, in the same order), with a paired bootstrap interval: both are scored on the same
+    draws of passages, so what the passages share does not widen it."""
+    if len(a) != len(b):
+        raise ValueError("paired counts need the same passages")
+    delta = _resampled_f1(b, draws, seed) - _resampled_f1(a, draws, seed)
+    point = _f1_of(b) - _f1_of(a)
+    lo, hi = _interval(delta, level)
+    return point, lo, hi
+
+
+def _f1_of(counts: list[tuple[int, int, int]]) -> float:
+    tp, fp, fn = (sum(c[k] for c in counts) for k in range(3))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _resampled_f1(counts: list[tuple[int, int, int]], draws: int, seed: int) -> Any:
+    import numpy as np
+
+    if not counts:
+        return np.zeros(draws)
+    rows = np.asarray(counts, dtype=np.int64).reshape(-1, 3)
+    picks = np.random.default_rng(seed).integers(0, len(rows), size=(draws, len(rows)))
+    tp, fp, fn = (rows[:, k][picks].sum(axis=1) for k in range(3))
+    denominator = 2 * tp + fp + fn
+    return np.where(tp > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+
+
+def _interval(values: Any, level: float) -> tuple[float, float]:
+    import numpy as np
+
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(values, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
 def _name_key(name: str) -> str:
     """Names compare in simplified script, case-folded, without a leading "the"."""
     return re.sub(r"^the\s+", "", simplify(name).casefold())
@@ -160,7 +215,8 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
     where the gold names one; a gift whose sum the text does not give is not scored),
     partnerships (unordered pair) with direction accuracy, and concepts (passage, id).
     `model`: the learned relation component combined with the rules (default: the shipped
-    one, as extraction uses it; None: the rules alone)."""
+    one, as extraction uses it; None: the rules alone). `per_passage` holds each passage's
+    (tp, fp, fn) per task, in the passages' order (for f1_interval and f1_difference)."""
     from qun.models.relations import find_funding, find_partnerships
 
     tp = fp = fn = 0
@@ -170,9 +226,15 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
     pred_c: set[tuple[str, str]] = set()
     gold_o: set[tuple[str, str]] = set()
     pred_o: set[tuple[str, str]] = set()
+    per_passage: list[dict[str, tuple[int, int, int]]] = []
     for p in passages:
+        before = (tp, fp, fn, ptp, pfp, pfn)
         text, pid = p["text"], p["id"]
         orgs = find_orgs(text)
+        here_o = score(
+            {(pid, _name_key(o["text"])) for o in p["organizations"]},
+            {(pid, _name_key(m.text)) for m in orgs},
+        )
         gold_o |= {(pid, _name_key(o["text"])) for o in p["organizations"]}
         pred_o |= {(pid, _name_key(m.text)) for m in orgs}
         predicted = [
@@ -226,14 +288,27 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
             else:
                 pfp += 1
         pfn += len(set(gold_p) - set(pred_p))
+        here_c = score(
+            {(pid, c["concept"]) for c in p["concepts"]},
+            {(pid, c.concept) for c in find_concepts(text)},
+        )
         gold_c |= {(pid, c["concept"]) for c in p["concepts"]}
         pred_c |= {(pid, c.concept) for c in find_concepts(text)}
+        per_passage.append(
+            {
+                "organizations": (here_o.tp, here_o.fp, here_o.fn),
+                "funding": (tp - before[0], fp - before[1], fn - before[2]),
+                "partnerships": (ptp - before[3], pfp - before[4], pfn - before[5]),
+                "concepts": (here_c.tp, here_c.fp, here_c.fn),
+            }
+        )
     return {
         "organizations": score(gold_o, pred_o),
         "funding": Score(tp, fp, fn),
         "partnerships": Score(ptp, pfp, pfn),
         "direction_accuracy": direction_right / ptp if ptp else 0.0,
         "concepts": score(gold_c, pred_c),
+        "per_passage": per_passage,
     }
 
 

@@ -158,7 +158,14 @@ def test_eval_relations_scores_the_held_out_outlets() -> None:
         "partnerships",
         "concepts",
         "direction_accuracy",
+        "f1_gain_over_rules",
     }
+    for task in ("organizations", "funding", "partnerships", "concepts"):
+        lo, hi = scores[task]["f1_ci"]
+        assert lo <= scores[task]["f1"] <= hi and hi - lo < 0.3
+    gain, lo, hi = scores["f1_gain_over_rules"]["funding"]
+    rules = out["real-heldout/rules"]["funding"]["f1"]
+    assert round(gain, 3) == round(scores["funding"]["f1"] - rules, 3) and lo <= gain <= hi
     bad = qun("eval", "relations", "--dataset", "nope", check=False)
     assert bad.returncode == 1 and "real-heldout" in bad.stderr
 
@@ -224,3 +231,38 @@ def test_a_waiting_batch_trains_only_the_parts_its_entry_names(tmp_path) -> None
     bad.write_text("r9:\n  parts: [amount, prices]\n  why: x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="r9: needs parts"):
         rt._pending_parts(bad)
+
+
+def test_per_passage_counts_add_up_to_the_scores() -> None:
+    """`per_passage` holds each passage's (tp, fp, fn) per task; summed they are the scores."""
+    passages = evaluate.load_relations_eval("test")[:40]
+    result = evaluate.evaluate_relations(passages)
+    rows = result["per_passage"]
+    assert len(rows) == len(passages)
+    for task in evaluate.RELATION_TASKS:
+        s = result[task]
+        assert tuple(sum(r[task][k] for r in rows) for k in range(3)) == (s.tp, s.fp, s.fn)
+
+
+def test_bootstrap_intervals_hold_the_score_and_narrow_with_more_passages() -> None:
+    # half the passages found their one record, the other half one wrong record each
+    counts = [(1, 0, 0)] * 30 + [(0, 1, 1)] * 30
+    lo, hi = evaluate.f1_interval(counts)
+    assert lo < 0.5 < hi and 0.2 < hi - lo < 0.5
+    assert evaluate.f1_interval(counts) == (lo, hi)  # seeded: the same counts, the same interval
+    lo4, hi4 = evaluate.f1_interval(counts * 4)
+    assert lo < lo4 < 0.5 < hi4 < hi
+    assert evaluate.f1_interval([(2, 0, 0)] * 5) == (1.0, 1.0)
+
+
+def test_a_paired_difference_sees_a_gain_the_two_intervals_would_hide() -> None:
+    """b finds the record a misses in 8 of 60 passages and is the same elsewhere: the two F1
+    intervals overlap, the paired interval of the difference stays above zero."""
+    a = [(1, 0, 0)] * 26 + [(0, 1, 1)] * 34
+    b = [(1, 0, 0)] * 34 + [(0, 1, 1)] * 26
+    assert evaluate.f1_interval(a)[1] > evaluate.f1_interval(b)[0]
+    d, lo, hi = evaluate.f1_difference(a, b)
+    assert round(d, 4) == round(34 / 60 - 26 / 60, 4) and 0 < lo < d < hi
+    assert evaluate.f1_difference(a, a) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="same passages"):
+        evaluate.f1_difference(a, b[:-1])
