@@ -7,8 +7,10 @@ Thresholds given as NAME=VALUE replace the defaults of `Thresholds` (drop_amount
 funder, co_funder, recipient, partner).
 
     python scripts/relation_thresholds.py drop_amount=0.3 recipient=0.3
+    python scripts/relation_thresholds.py --counts oof.json partner=0.6
 
-Prints funding and partnership tp / fp / fn and F1 summed over the folds.
+Prints funding and partnership tp / fp / fn and F1 summed over the folds; `--counts FILE`
+also saves each passage's counts (dataset `oof`) for `scripts/relation_counts.py compare`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def _fold(passage: dict) -> int:
 
 
 def main(argv: list[str]) -> None:
+    counts_path = None
+    if argv[:1] == ["--counts"]:
+        counts_path, argv = Path(argv[1]), argv[2:]
     changes = {k: float(v) for k, v in (a.split("=", 1) for a in argv)}
     thresholds = replace(Thresholds(), **changes)
     opts = rt.RelationTrainOptions()
@@ -50,6 +55,7 @@ def main(argv: list[str]) -> None:
     examples = {p["id"]: rt.training_examples(p) for p in base + real}
     finre = rt.finre_examples(shared_data() / "finre")
     totals = {"funding": [0, 0, 0], "partnerships": [0, 0, 0]}
+    rows: list[tuple[str, dict]] = []
     for k in range(FOLDS):
         train = base + [p for p in real if _fold(p) != k]
         amount, role, pair = ([e for p in train for e in examples[p["id"]][i]] for i in range(3))
@@ -66,10 +72,16 @@ def main(argv: list[str]) -> None:
             path = Path(tmp) / f"fold{k}.json.gz"
             with gzip.open(path, "wt", encoding="utf-8") as fh:
                 json.dump(data, fh)
-            scores = evaluate_relations([p for p in real if _fold(p) == k], model=load_model(path))
+            held = [p for p in real if _fold(p) == k]
+            scores = evaluate_relations(held, model=load_model(path))
+        rows += [(p["id"], r) for p, r in zip(held, scores["per_passage"], strict=True)]
         for name, total in totals.items():
             s = scores[name]
             total[0], total[1], total[2] = total[0] + s.tp, total[1] + s.fp, total[2] + s.fn
+    if counts_path is not None:
+        from relation_counts import write_counts
+
+        write_counts(counts_path, {"oof": rows})
     print(json.dumps(asdict(thresholds)))
     for name, (tp, fp, fn) in totals.items():
         print(f"{name}: tp {tp} fp {fp} fn {fn} F1 {2 * tp / (2 * tp + fp + fn):.4f}")

@@ -266,3 +266,40 @@ def test_a_paired_difference_sees_a_gain_the_two_intervals_would_hide() -> None:
     assert evaluate.f1_difference(a, a) == (0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="same passages"):
         evaluate.f1_difference(a, b[:-1])
+
+
+def test_relation_counts_compare_two_versions_passage_by_passage(tmp_path) -> None:
+    """scripts/relation_counts.py: counts saved by two versions compare on the passages both
+    scored, with the paired interval; a difference outside the noise is marked."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "relation_counts.py"
+    zero = {"organizations": [1, 0, 0], "concepts": [0, 0, 0]}
+    before = {
+        "x": {f"p{i}": zero | {"funding": [0, 1, 1], "partnerships": [1, 0, 0]} for i in range(40)}
+    }
+    after = {
+        "x": {f"p{i}": zero | {"funding": [1, 0, 0], "partnerships": [1, 0, 0]} for i in range(40)}
+    }
+    after["x"]["extra"] = after["x"]["p0"]  # scored by one version only: left out
+    (tmp_path / "a.json").write_text(json.dumps(before))
+    (tmp_path / "b.json").write_text(json.dumps(after))
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "compare",
+            str(tmp_path / "a.json"),
+            str(tmp_path / "b.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "x (40 passages)" in out
+    funding = next(line for line in out.splitlines() if line.strip().startswith("funding"))
+    assert "+1.000 (+1.000 to +1.000)  *" in funding
+    partnerships = next(line for line in out.splitlines() if "partnerships" in line)
+    assert "+0.000" in partnerships and "*" not in partnerships
