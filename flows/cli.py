@@ -436,27 +436,22 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
     from qun.models.evaluate import (
         REAL_SPLITS,
         RELATION_TASKS,
-        RELATIONS_REAL_PENDING,
         evaluate_relations,
         f1_difference,
         f1_interval,
         gazetteer_groups,
-        load_real_passages,
-        load_relations_eval,
+        relation_passages,
     )
 
     split = "all" if args.dataset == "cluener-dev" else args.dataset
     sets: dict[str, list] = {}
     if split in ("dev", "test", "all"):
         for name in ["dev", "test"] if split == "all" else [split]:
-            sets[name] = load_relations_eval(name)
+            sets[name] = relation_passages(name)
     elif split in (*REAL_SPLITS, "real", "waiting-heldout"):
         for name in REAL_SPLITS if split == "real" else [split]:
             try:
-                if name == "waiting-heldout":  # waiting passages of held-out outlets
-                    sets[name] = load_real_passages("real-heldout", RELATIONS_REAL_PENDING)
-                else:
-                    sets[name] = load_real_passages(name)
+                sets[name] = relation_passages(name)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
             for group, members in gazetteer_groups(sets[name]).items():

@@ -75,14 +75,14 @@ def f1_difference(
     if len(a) != len(b):
         raise ValueError("paired counts need the same passages")
     delta = _resampled_f1(b, draws, seed) - _resampled_f1(a, draws, seed)
-    point = _f1_of(b) - _f1_of(a)
     lo, hi = _interval(delta, level)
-    return point, lo, hi
+    return summed(b).f1 - summed(a).f1, lo, hi
 
 
-def _f1_of(counts: list[tuple[int, int, int]]) -> float:
+def summed(counts: list[tuple[int, int, int]]) -> Score:
+    """The score of passages from their (tp, fp, fn) counts."""
     tp, fp, fn = (sum(c[k] for c in counts) for k in range(3))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return Score(tp, fp, fn)
 
 
 def _resampled_f1(counts: list[tuple[int, int, int]], draws: int, seed: int) -> Any:
@@ -231,12 +231,11 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
         before = (tp, fp, fn, ptp, pfp, pfn)
         text, pid = p["text"], p["id"]
         orgs = find_orgs(text)
-        here_o = score(
-            {(pid, _name_key(o["text"])) for o in p["organizations"]},
-            {(pid, _name_key(m.text)) for m in orgs},
-        )
-        gold_o |= {(pid, _name_key(o["text"])) for o in p["organizations"]}
-        pred_o |= {(pid, _name_key(m.text)) for m in orgs}
+        gold_here = {(pid, _name_key(o["text"])) for o in p["organizations"]}
+        pred_here = {(pid, _name_key(m.text)) for m in orgs}
+        here_o = score(gold_here, pred_here)
+        gold_o |= gold_here
+        pred_o |= pred_here
         predicted = [
             (
                 _key(f.funder.text if f.funder else None),
@@ -288,12 +287,11 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
             else:
                 pfp += 1
         pfn += len(set(gold_p) - set(pred_p))
-        here_c = score(
-            {(pid, c["concept"]) for c in p["concepts"]},
-            {(pid, c.concept) for c in find_concepts(text)},
-        )
-        gold_c |= {(pid, c["concept"]) for c in p["concepts"]}
-        pred_c |= {(pid, c.concept) for c in find_concepts(text)}
+        gold_here = {(pid, c["concept"]) for c in p["concepts"]}
+        pred_here = {(pid, c.concept) for c in find_concepts(text)}
+        here_c = score(gold_here, pred_here)
+        gold_c |= gold_here
+        pred_c |= pred_here
         per_passage.append(
             {
                 "organizations": (here_o.tp, here_o.fp, here_o.fn),
@@ -349,6 +347,19 @@ FUNDING_KINDS = {"grant", "donation", "sponsorship", "investment", "other"}
 RELATIONS = {"agreement", "co_organize", "joint_initiative", "commission", "network", "other"}
 # second-level labels under which a site's own name sits one level lower (gov.cn: each county)
 _PUBLIC_SUFFIXES = {"com", "net", "org", "gov", "edu", "ac", "co", "idv"}
+
+
+def relation_passages(name: str) -> list[dict[str, Any]]:
+    """One named set of annotated passages: dev or test (written for qun), real-train or
+    real-heldout (from real pages, split by outlet), or waiting-heldout (the waiting passages of
+    held-out outlets, which nothing trains on)."""
+    if name in ("dev", "test"):
+        return load_relations_eval(name)
+    if name == "waiting-heldout":
+        return load_real_passages("real-heldout", RELATIONS_REAL_PENDING)
+    if name in REAL_SPLITS:
+        return load_real_passages(name)
+    raise ValueError(f"unknown set of passages: {name}")
 
 
 def outlet_of(domain_or_url: str) -> str:

@@ -21,23 +21,14 @@ from pathlib import Path
 
 from qun.models.evaluate import (
     RELATION_TASKS,
-    RELATIONS_REAL_PENDING,
     evaluate_relations,
     f1_difference,
     f1_interval,
-    load_real_passages,
-    load_relations_eval,
+    relation_passages,
+    summed,
 )
 
 DATASETS = ("dev", "test", "real-train", "real-heldout", "waiting-heldout")
-
-
-def passages(name: str) -> list[dict]:
-    if name in ("dev", "test"):
-        return load_relations_eval(name)
-    if name == "waiting-heldout":
-        return load_real_passages("real-heldout", RELATIONS_REAL_PENDING)
-    return load_real_passages(name)
 
 
 def write_counts(path: Path, by_dataset: dict[str, list[tuple[str, dict]]]) -> None:
@@ -52,7 +43,7 @@ def write_counts(path: Path, by_dataset: dict[str, list[tuple[str, dict]]]) -> N
 def save(out: Path, names: list[str]) -> None:
     by_dataset = {}
     for name in names:
-        ps = passages(name)
+        ps = relation_passages(name)
         rows = evaluate_relations(ps)["per_passage"]
         by_dataset[name] = [(p["id"], r) for p, r in zip(ps, rows, strict=True)]
     write_counts(out, by_dataset)
@@ -69,15 +60,10 @@ def compare(a_path: Path, b_path: Path) -> None:
             cb = [tuple(b[name][i][task]) for i in ids]
             d, lo, hi = f1_difference(ca, cb)
             blo, bhi = f1_interval(cb)
-            f1 = d + _f1(ca)
+            f1 = summed(cb).f1
             mark = "  *" if lo > 0 or hi < 0 else ""
             gain = f"{d:+.3f} ({lo:+.3f} to {hi:+.3f})"
             print(f"  {task:<14}{f1:.3f} ({blo:.3f}–{bhi:.3f})   {gain}{mark}")
-
-
-def _f1(counts: list[tuple]) -> float:
-    tp, fp, fn = (sum(c[k] for c in counts) for k in range(3))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
 def main() -> None:
