@@ -150,6 +150,9 @@ def passage_examples(
     ]
     for lo, hi in sentences(norm):
         s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
+        # a related pair named twice in a sentence (A与B合作…，A、B的名单…) is learnt from its
+        # closest mentions only; the farther ones are neither partner nor none
+        closest: dict[frozenset[str], tuple[int, int, list[str], str]] = {}
         for i, x in enumerate(s_orgs):
             for y in s_orgs[i + 1 :]:
                 if x.org_id == y.org_id or _k(x.text) == _k(y.text):
@@ -168,8 +171,13 @@ def passage_examples(
                     label = "funds"
                 else:
                     label = "none"
-                rule = frozenset((_k(x.text), _k(y.text))) in rule_pairs
-                pair_ex.append((pair_features(norm, lo, hi, x, y, s_orgs, rule), label))
+                key = frozenset((_k(x.text), _k(y.text)))
+                feats = pair_features(norm, lo, hi, x, y, s_orgs, key in rule_pairs)
+                if label == "none":
+                    pair_ex.append((feats, label))
+                elif key not in closest or y.start - x.end < closest[key][0]:
+                    closest[key] = (y.start - x.end, len(closest), feats, label)
+        pair_ex += [(f, lab) for _, _, f, lab in sorted(closest.values(), key=lambda c: c[1])]
     return amount_ex, role_ex, pair_ex
 
 

@@ -303,3 +303,35 @@ def test_relation_counts_compare_two_versions_passage_by_passage(tmp_path) -> No
     assert "+1.000 (+1.000 to +1.000)  *" in funding
     partnerships = next(line for line in out.splitlines() if "partnerships" in line)
     assert "+0.000" in partnerships and "*" not in partnerships
+
+
+def test_a_related_pair_named_twice_in_a_sentence_is_learnt_from_its_closest_mentions() -> None:
+    """南都公益基金会 partners 晨光社区发展中心; the sentence names the centre again in a list
+    further on. The partnership part learns "partner" from the two close mentions only; the
+    far pair is neither partner nor none; unrelated pairs stay none."""
+    from qun.models import relation_train as rt
+
+    text = (
+        "南都公益基金会与晨光社区发展中心签署合作协议，确定60名学生为资助对象，"
+        "名单在区民政局、晨光社区发展中心网站同步公示。"
+    )
+    passage = {
+        "id": "t",
+        "text": text,
+        "organizations": [
+            {"text": name, "type": kind}
+            for name, kind in (
+                ("南都公益基金会", "foundation"),
+                ("晨光社区发展中心", "ngo"),
+                ("区民政局", "government"),
+            )
+        ],
+        "funding": [],
+        "partnerships": [{"orgs": ["南都公益基金会", "晨光社区发展中心"], "kind": "horizontal"}],
+        "concepts": [],
+    }
+    pairs = rt.passage_examples(passage)[2]
+    # 基金会–中心 (close), 基金会–民政局, 中心–民政局, 民政局–中心; not 基金会–the far 中心
+    assert sorted(label for _, label in pairs) == ["none", "none", "none", "partner"]
+    partner = next(feats for feats, label in pairs if label == "partner")
+    assert "dist=1" in partner and "b:与" in partner  # 与: the close pair
