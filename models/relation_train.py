@@ -152,7 +152,7 @@ def passage_examples(
         s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
         # a related pair named twice in a sentence (A与B合作…，A、B的名单…) is learnt from its
         # closest mentions only; the farther ones are neither partner nor none
-        closest: dict[frozenset[str], tuple[int, list[str], str]] = {}
+        closest: dict[frozenset[str], tuple[int, Any, Any, str]] = {}
         for i, x in enumerate(s_orgs):
             for y in s_orgs[i + 1 :]:
                 if x.org_id == y.org_id or _k(x.text) == _k(y.text):
@@ -172,12 +172,15 @@ def passage_examples(
                 else:
                     label = "none"
                 key = frozenset((_k(x.text), _k(y.text)))
-                feats = pair_features(norm, lo, hi, x, y, s_orgs, key in rule_pairs)
                 if label == "none":
-                    pair_ex.append((feats, label))
+                    rule = key in rule_pairs
+                    pair_ex.append((pair_features(norm, lo, hi, x, y, s_orgs, rule), label))
                 elif key not in closest or y.start - x.end < closest[key][0]:
-                    closest[key] = (y.start - x.end, feats, label)  # first seen, first kept
-        pair_ex += [(f, lab) for _, f, lab in closest.values()]
+                    closest[key] = (y.start - x.end, x, y, label)  # first seen, first kept
+        pair_ex += [
+            (pair_features(norm, lo, hi, x, y, s_orgs, key in rule_pairs), label)
+            for key, (_, x, y, label) in closest.items()
+        ]
     return amount_ex, role_ex, pair_ex
 
 
