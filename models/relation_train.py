@@ -79,6 +79,14 @@ def _same(mention_text: str, gold: str | None) -> bool:
     )
 
 
+def _named(a: Any, b: Any, pairs: list[tuple[str, str]]) -> bool:
+    """Two mentions name the two organizations of one of the gold pairs, in either order."""
+    return any(
+        (_same(a.text, g0) and _same(b.text, g1)) or (_same(a.text, g1) and _same(b.text, g0))
+        for g0, g1 in pairs
+    )
+
+
 def _mentions(text: str, gold_orgs: list[dict[str, str]]) -> list[Any]:
     """Recognized organizations plus annotated ones the recognizer missed."""
     found: list[Any] = list(find_orgs(text))
@@ -149,12 +157,6 @@ def passage_examples(
         (g["funder"], g["recipient"]) for g in p["funding"] if g["funder"] and g["recipient"]
     ]
 
-    def named(a: Any, b: Any, pairs: list[tuple[str, str]]) -> bool:
-        return any(
-            (_same(a.text, g0) and _same(b.text, g1)) or (_same(a.text, g1) and _same(b.text, g0))
-            for g0, g1 in pairs
-        )
-
     for lo, hi in sentences(norm):
         s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
         # a related pair named twice in a sentence (A与B合作…，A、B的名单…) is learnt from its
@@ -164,9 +166,9 @@ def passage_examples(
             for y in s_orgs[i + 1 :]:
                 if x.org_id == y.org_id or _k(x.text) == _k(y.text):
                     continue
-                if named(x, y, gold_pairs):
+                if _named(x, y, gold_pairs):
                     label = "partner"
-                elif named(x, y, gold_funds):
+                elif _named(x, y, gold_funds):
                     label = "funds"
                 else:
                     label = "none"
