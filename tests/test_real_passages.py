@@ -335,3 +335,41 @@ def test_a_related_pair_named_twice_in_a_sentence_is_learnt_from_its_closest_men
     assert sorted(label for _, label in pairs) == ["none", "none", "none", "partner"]
     partner = next(feats for feats, label in pairs if label == "partner")
     assert "dist=1" in partner and "b:与" in partner  # 与: the close pair
+
+
+def test_floor_noise_lowers_relation_floors_to_the_lowest_retraining_and_never_raises(tmp_path):
+    """scripts/floor_noise.py --write: a floor above the lowest score of the retrainings goes
+    down to it (rounded down), one under it stays; the run is recorded in the file."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "floor_noise.py"
+    spec = importlib.util.spec_from_file_location("floor_noise", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    floors = tmp_path / "floors.json"
+    floors.write_text(
+        json.dumps(
+            {
+                "sample": {"organizations": {"f1": 0.91}},
+                "relations_test": {
+                    "funding": {"f1": 0.93},
+                    "partnerships": {"f1": 0.95},
+                    "direction_accuracy": 0.95,
+                },
+            }
+        )
+    )
+    runs = [
+        {"funding": 0.94, "partnerships": 0.9456, "direction_accuracy": 0.97, "concepts": 1.0},
+        {"funding": 0.935, "partnerships": 0.956, "direction_accuracy": 0.96, "concepts": 1.0},
+    ]
+    noise = {"share": 0.01, "seeds": {str(i): {"relations_test": r} for i, r in enumerate(runs)}}
+    changed = module.write_floors(noise, floors)
+    written = json.loads(floors.read_text())
+    assert changed == ["relations_test partnerships 0.95 -> 0.945"]
+    assert written["relations_test"]["partnerships"] == {"f1": 0.945}
+    assert written["relations_test"]["funding"] == {"f1": 0.93}  # never raised
+    assert written["relations_test"]["direction_accuracy"] == 0.95
+    assert written["sample"] == {"organizations": {"f1": 0.91}}
+    assert written["_noise"]["seeds"] == [0, 1]
