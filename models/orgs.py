@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from qun.models import orgmerge, orgtypes
 from qun.models.gazetteer import (
@@ -331,9 +332,28 @@ def _quoted_hits(norm: str) -> list[tuple[int, int, str]]:
     return hits
 
 
+# Where an English sentence ends: a full stop, question or exclamation mark (and a closing
+# quote or bracket) before a capital, unless the stop ends an abbreviation (St. Mark's, U.S.).
+_EN_SENTENCE_END = re.compile(r"[.!?][\"”’)]?\s+(?=[\"“‘(]?[A-Z])")
+_EN_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Bros|St|Dr|Mr|Mrs|Ms|No|Mt|[A-Z])\.$")
+
+
+def _en_sentences(text: str) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for m in _EN_SENTENCE_END.finditer(text):
+        if text[m.start()] == "." and _EN_ABBREVIATION.search(text, 0, m.start() + 1):
+            continue
+        out.append((start, m.start() + 1))
+        start = m.end()
+    return [*out, (start, len(text))]
+
+
 def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
+    """English names by their head words, sentence by sentence (a name never runs past a
+    sentence's end: "… Poverty Alleviation. One …")."""
     hits = []
-    for m in _EN_RULE.finditer(text):
+    matches = [m for lo, hi in _en_sentences(text) for m in _EN_RULE.finditer(text, lo, hi)]
+    for m in matches:
         # "X Foundation and Y Foundation" is two names: split at "and" after a head word.
         pieces, offset = [], m.start()
         for part in re.split(r"(?<=\S)( and )", m.group(0)):
@@ -442,9 +462,42 @@ def _generic_zh_name(name: str) -> bool:
     return bool(_GENERIC_HEAD.search(name)) or name.startswith("非")
 
 
+NOT_ORG_ACRONYMS = Path(__file__).with_name("data") / "not_org_acronyms.yaml"
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+
+
+@functools.cache
+def not_org_acronyms(path: Path = NOT_ORG_ACRONYMS) -> frozenset[str]:
+    """The acronyms of `data/not_org_acronyms.yaml`, checked: a ValueError naming the file and
+    the entry's id when an id repeats or is missing, a word is no acronym, or it has no
+    example that uses one of its words."""
+    import yaml
+
+    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("acronyms")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: no acronyms")
+    words: set[str] = set()
+    ids: set[str] = set()
+    for entry in entries:
+        eid = str(entry.get("id") or "")
+        if not eid or eid in ids:
+            raise ValueError(f"{path}: {eid or '(no id)'}: every entry needs an id of its own")
+        ids.add(eid)
+        these = [str(w) for w in entry.get("words") or []]
+        bad = [w for w in these if not _ACRONYM.fullmatch(w)]
+        if not these or bad:
+            raise ValueError(f"{path}: {eid}: words must be 2 to 6 capitals: {bad or 'none'}")
+        examples = [str(x) for x in entry.get("examples") or []]
+        if not any(re.search(rf"\b{w}\b", x) for x in examples for w in these):
+            raise ValueError(f"{path}: {eid}: needs an example that uses one of its words")
+        words.update(these)
+    return frozenset(words)
+
+
 def _plausible_model_name(name: str, resolved: bool) -> bool:
     """A statistical span worth keeping: resolvable in the gazetteer, or for English two or
-    more name words without digits, or for Chinese two or more characters."""
+    more name words without digits or an acronym that names an organization (WHO, not MOU), or
+    for Chinese three or more characters."""
     if resolved:
         return True
     if re.search(r"[\u3400-\u9fff]", name):
@@ -454,6 +507,8 @@ def _plausible_model_name(name: str, resolved: bool) -> bool:
             and not _generic_zh_name(name)
         )
     words = name.split()
+    if len(words) == 1 and _ACRONYM.fullmatch(name):
+        return name not in not_org_acronyms()
     return (
         len(words) >= 2
         and all(_NAME_WORD.match(w) for w in words)

@@ -4,6 +4,7 @@ training run end to end (train -> save -> load -> predict -> evaluate)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,49 @@ def test_statistical_applies_to_the_documents_too(demo_dir: Path, tmp_path: Path
     )
     assert again["extracted"] == len(log) and again["unchanged"] == 0
     assert len(load("org_mentions", data, as_="pandas")) == len(default)
+
+
+def test_acronyms_stand_as_statistical_names_unless_listed_as_naming_none():
+    """spaCy's English ORG spans of one word: an acronym stands (WHO), a listed one does not."""
+    import yaml
+
+    from qun.models.orgs import NOT_ORG_ACRONYMS, find_orgs, not_org_acronyms
+
+    found = [m.text for m in find_orgs("The two charities signed an MOU with WINGS and the WHO.")]
+    assert {"WINGS", "WHO"} <= set(found) and "MOU" not in found
+    listed = not_org_acronyms()
+    for entry in yaml.safe_load(NOT_ORG_ACRONYMS.read_text("utf-8"))["acronyms"]:
+        for example in entry["examples"]:
+            names = {m.text for m in find_orgs(example)}
+            assert not names & listed, (entry["id"], example, names)
+
+
+def test_an_english_name_never_runs_past_the_end_of_its_sentence():
+    from qun.models.orgs import find_orgs
+
+    text = (
+        "The gift went to the China Foundation for Poverty Alleviation. One week later the "
+        "Singapore Red Cross. The ST School in St. Mark's Settlement got U.S. aid."
+    )
+    names = {m.text for m in find_orgs(text)}
+    assert {"China Foundation for Poverty Alleviation", "St. Mark's Settlement"} <= names
+    assert not any(". " in n and "St. " not in n for n in names), names
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"id": "x", "words": ["Mou"], "examples": ["an Mou"]}, "2 to 6 capitals"),
+        ({"id": "x", "words": ["MOU"], "examples": ["a memorandum"]}, "needs an example"),
+        ({"words": ["MOU"], "examples": ["an MOU"]}, "(no id)"),
+    ],
+)
+def test_a_broken_acronym_entry_stops_the_load_with_its_id(tmp_path: Path, entry, message):
+    import yaml
+
+    from qun.models.orgs import not_org_acronyms
+
+    path = tmp_path / "acronyms.yaml"
+    path.write_text(yaml.safe_dump({"acronyms": [entry]}), "utf-8")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        not_org_acronyms(path)
