@@ -335,13 +335,14 @@ def _quoted_hits(norm: str) -> list[tuple[int, int, str]]:
 # Where an English sentence ends: a full stop, question or exclamation mark (and a closing
 # quote or bracket) before a capital, unless the stop ends an abbreviation (St. Mark's, U.S.).
 _EN_SENTENCE_END = re.compile(r"[.!?][\"”’)]?\s+(?=[\"“‘(]?[A-Z])")
-_EN_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Bros|St|Dr|Mr|Mrs|Ms|No|Mt|[A-Z])\.$")
+# A full stop that belongs to the word before it: it neither ends a sentence nor leaves a name.
+_ABBREVIATION_END = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Bros|St|Dr|Mr|Mrs|Ms|No|Mt|[A-Z])\.$")
 
 
 def _en_sentences(text: str) -> list[tuple[int, int]]:
     out, start = [], 0
     for m in _EN_SENTENCE_END.finditer(text):
-        if text[m.start()] == "." and _EN_ABBREVIATION.search(text, 0, m.start() + 1):
+        if text[m.start()] == "." and _ABBREVIATION_END.search(text, 0, m.start() + 1):
             continue
         out.append((start, m.start() + 1))
         start = m.end()
@@ -402,7 +403,6 @@ _SOFT_HEADS = frozenset(
     "Capital Technology Technologies Logistics Holdings Ventures Sports Media Cooperative "
     "Volunteers".split()
 )
-_ABBREVIATION_END = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Bros|St|[A-Z])\.$")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
