@@ -32,7 +32,7 @@ from qun.models.gazetteer import (
     zh_suffix_type,
 )
 from qun.models.ner import recognize, zh_recognizer_installed
-from qun.models.textutil import detect_lang, simplify
+from qun.models.textutil import detect_lang, sentences, simplify
 
 _NAME_INTERNAL = frozenset({"联合", "合作"})
 _GENERIC_COMPANY = re.compile(
@@ -332,28 +332,11 @@ def _quoted_hits(norm: str) -> list[tuple[int, int, str]]:
     return hits
 
 
-# Where an English sentence ends: a full stop, question or exclamation mark (and a closing
-# quote or bracket) before a capital, unless the stop ends an abbreviation (St. Mark's, U.S.).
-_EN_SENTENCE_END = re.compile(r"[.!?][\"”’)]?\s+(?=[\"“‘(]?[A-Z])")
-# A full stop that belongs to the word before it: it neither ends a sentence nor leaves a name.
-_ABBREVIATION_END = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Bros|St|Dr|Mr|Mrs|Ms|No|Mt|[A-Z])\.$")
-
-
-def _en_sentences(text: str) -> list[tuple[int, int]]:
-    out, start = [], 0
-    for m in _EN_SENTENCE_END.finditer(text):
-        if text[m.start()] == "." and _ABBREVIATION_END.search(text, 0, m.start() + 1):
-            continue
-        out.append((start, m.start() + 1))
-        start = m.end()
-    return [*out, (start, len(text))]
-
-
 def _en_rule_hits(text: str) -> list[tuple[int, int, str]]:
     """English names by their head words, sentence by sentence (a name never runs past a
     sentence's end: "… Poverty Alleviation. One …")."""
     hits = []
-    matches = [m for lo, hi in _en_sentences(text) for m in _EN_RULE.finditer(text, lo, hi)]
+    matches = [m for lo, hi in sentences(text) for m in _EN_RULE.finditer(text, lo, hi)]
     for m in matches:
         # "X Foundation and Y Foundation" is two names: split at "and" after a head word.
         pieces, offset = [], m.start()
@@ -403,6 +386,7 @@ _SOFT_HEADS = frozenset(
     "Capital Technology Technologies Logistics Holdings Ventures Sports Media Cooperative "
     "Volunteers".split()
 )
+_ABBREVIATION_END = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Bros|St|[A-Z])\.$")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 

@@ -8,10 +8,12 @@ import re
 import opencc
 
 _SENT = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+|\n|$)")
-# A full stop ends a sentence unless it ends an abbreviation (St. James' Settlement, Dr. Wang).
+# A full stop ends a sentence unless it ends an abbreviation (St. James' Settlement, Dr. Wang)
+# or an initial (Wallace H. Coulter Foundation, U.S. Fund).
 _EN_SENT = re.compile(
     r"(?<=[.!?])(?<!\bSt\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bNo\.)(?<!\bCo\.)"
-    r"(?<!\bMrs\.)(?<!\bInc\.)(?<!\bLtd\.)(?<!\bJr\.)(?<!\bProf\.)\s+(?=[A-Z“\"])"
+    r"(?<!\bMrs\.)(?<!\bInc\.)(?<!\bLtd\.)(?<!\bJr\.)(?<!\bProf\.)(?<!\b[A-Z]\.)"
+    r"\s+(?=[A-Z“\"])"
 )
 
 

@@ -81,6 +81,12 @@ def _seeds(text: str) -> list[int]:
     return list(range(int(lo), int(hi or lo) + 1))
 
 
+def _pinned(floor: dict[str, Any], metric: str) -> float | None:
+    """A floor key's pinned value of one metric (direction is a number, the rest {"f1": …})."""
+    value = floor.get(metric)
+    return value["f1"] if isinstance(value, dict) else value
+
+
 def write_floors(noise: dict[str, Any], path: Path = FLOORS) -> list[str]:
     """Lower each relation floor to the lowest score of the retrainings; what changed."""
     floors = json.loads(path.read_text("utf-8"))
@@ -88,14 +94,14 @@ def write_floors(noise: dict[str, Any], path: Path = FLOORS) -> list[str]:
     for key, runs in _by_key(noise["seeds"]).items():
         for metric, values in runs.items():
             low = math.floor(min(values) * 1000) / 1000
-            here = floors[key]
+            pinned = _pinned(floors[key], metric)
+            if pinned is None or low >= pinned:
+                continue
+            changed.append(f"{key} {metric} {pinned} -> {low}")
             if metric == "direction_accuracy":
-                if low < here[metric]:
-                    changed.append(f"{key} {metric} {here[metric]} -> {low}")
-                    here[metric] = low
-            elif metric in here and low < here[metric]["f1"]:
-                changed.append(f"{key} {metric} {here[metric]['f1']} -> {low}")
-                here[metric]["f1"] = low
+                floors[key][metric] = low
+            else:
+                floors[key][metric]["f1"] = low
     floors["_noise"] = {
         "seeds": sorted(int(s) for s in noise["seeds"]),
         "share_left_out": noise["share"],
@@ -141,9 +147,7 @@ def main() -> None:
     floors = json.loads(FLOORS.read_text("utf-8"))
     for key, runs in _by_key(noise["seeds"]).items():
         for metric, values in runs.items():
-            pinned = floors[key][metric] if metric == "direction_accuracy" else None
-            if pinned is None and metric in floors[key]:
-                pinned = floors[key][metric]["f1"]
+            pinned = _pinned(floors[key], metric)
             if pinned is None:
                 continue
             under = sum(v < pinned for v in values)
