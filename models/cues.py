@@ -22,6 +22,7 @@ SECTIONS = (
     "per_head",
     "partnership_triggers",
     "receiving",
+    "individual_givers",
 )
 
 

@@ -46,9 +46,12 @@ class Thresholds:
     within .003 of it, and .530 once the funder must also be no less likely to give than to
     receive; drop_amount 0.3 gave .515 alone but dropped totals a named funder gave:
     累計資助…逾新台幣2,000萬元). co_recipient by the same scores (2026-12-06): .553 with no
-    organization joining the recipient, .555 at 0.3 and 0.5, .555 at 0.15."""
+    organization joining the recipient, .555 at 0.3 and 0.5, .555 at 0.15. drop_amount again
+    once the amount part read jieba's words, the trigger, persons and sums (2026-12-07): .557
+    at 0.15, .568 at 0.3, .572 at 0.4 and 0.5 (add_amount 0.4–0.6 within .001); the same
+    thresholds without those features: .555 at 0.15, .556 at 0.3."""
 
-    drop_amount: float = 0.15  # an amount the rules accept is dropped below this P(funding)
+    drop_amount: float = 0.4  # an amount the rules accept is dropped below this P(funding)
     add_amount: float = 0.5  # an amount the rules reject (no trigger, a total) is kept above this
     funder: float = 0.3
     co_funder: float = 0.3  # an organization listed with the funder (X与Y共同出资)
@@ -69,6 +72,9 @@ _PARTNER_CUES = re.compile(
 
 # X获得50万元, "X received …": a receiving word between an organization and the amount
 _RECEIVING = re.compile(cues.alternation("receiving"), re.I)
+
+# 市民, 校友, "Mr": a person in the amount's clause, whose gift is no organization's
+_INDIVIDUAL = re.compile(cues.alternation("individual_givers"), re.I)
 
 # "X, which partners with Y, received …": Y stands in an aside about X
 _ASIDE = re.compile(r"\s*[,，]\s*(?:which|who|that|an?|the|one of|its)\b", re.I)
@@ -123,16 +129,63 @@ def _window(prefix: str, toks: list[str], i: int, side: int, n: int = 3) -> list
     return feats
 
 
-def amount_features(
-    norm: str, lo: int, hi: int, amount: tuple[int, int], orgs: list[Any], gate: dict[str, bool]
-) -> list[str]:
-    spans = [(o.start, o.end, "<o>") for o in orgs] + [(amount[0], amount[1], "<a>")]
+def _sums(value: float, currency: str, others: tuple[tuple[float, str], ...]) -> list[str]:
+    """How an amount stands among the sentence's other amounts of its currency: the sum of them
+    (合计), a part of another one's sum (其中), the largest or the smallest."""
+    vals = [v for v, c in others if c == currency]
+    feats = [f"n_amounts={min(len(others), 3)}"]
+    if not vals:
+        return feats
+    close = functools.partial(math.isclose, rel_tol=1e-6)
+    if len(vals) >= 2 and close(sum(vals), value):
+        feats.append("is_sum")
+    for k, v in enumerate(vals):
+        rest = vals[:k] + vals[k + 1 :]
+        if close(sum(rest) + value, v):
+            feats.append("is_part")
+            break
+    if value > max(vals):
+        feats.append("largest")
+    elif value < min(vals):
+        feats.append("smallest")
+    return feats
+
+
+def _words(text: str) -> list[str]:
+    from qun.models.crf_ner import words
+
+    return [w.lower() for w in words(text) if w.strip()]
+
+
+def amount_features(norm: str, cand: Any, orgs: list[Any]) -> list[str]:
+    """Features of a funding candidate's amount (models/relations.py: FundingCandidate): the
+    characters around it and in its sentence, the rules' verdict, jieba's words around it and
+    in its clause, the trigger word and whether it stands in the clause, a person (市民, 校友,
+    "Mr") in the clause, and how the amount stands among the sentence's other amounts."""
+    lo, hi, a = cand.lo, cand.hi, cand.amount
+    spans = [(o.start, o.end, "<o>") for o in orgs] + [(a.start, a.end, "<a>")]
     toks, where = _tokens(norm, lo, hi, spans)
     i = where.get(len(spans) - 1, 0)
     feats = _window("l", toks, i, -1, 6) + _window("r", toks, i, 1, 6)
     feats += _ngrams("s", toks)
-    feats += [f"gate:{k}={v}" for k, v in gate.items()]
+    feats += [f"gate:trigger={cand.trigger is not None}", f"gate:negative={cand.negative}"]
     feats.append(f"orgs={_bucket(len(orgs))}")
+    c_lo, c_hi = cand.clause
+    left = _words(norm[max(c_lo, a.start - 12) : a.start])
+    right = _words(norm[a.end : min(c_hi, a.end + 10)])
+    feats += [f"wl1:{left[-1] if left else '<s>'}", f"wr1:{right[0] if right else '</s>'}"]
+    feats += [f"wl:{w}" for w in left[-3:]] + [f"wr:{w}" for w in right[:3]]
+    feats += [f"wc:{w}" for w in _words(norm[c_lo:c_hi]) if len(w) > 1]
+    if cand.trigger is not None:
+        feats += [f"tk:{cand.kind}", f"tw:{cand.trigger.group(0).lower()}"]
+        inside = c_lo <= cand.trigger.start() < c_hi
+        feats.append("trig_clause" if inside else "trig_elsewhere")
+    if _INDIVIDUAL.search(norm, c_lo, c_hi):
+        feats.append("individual")
+    if cand.n_others <= len(cand.others):
+        feats += _sums(a.value, a.currency, cand.others)
+    else:
+        feats.append("n_amounts=many")
     return feats
 
 
@@ -252,10 +305,7 @@ class RelationModel:
 
     def funding_proba(self, norm: str, cand: Any, orgs: list[Any]) -> float:
         """P(the candidate's amount is a funding mention)."""
-        gate = {"trigger": cand.trigger is not None, "negative": cand.negative}
-        span = (cand.amount.start, cand.amount.end)
-        feats = amount_features(norm, cand.lo, cand.hi, span, orgs, gate)
-        return self.amount.proba(feats)["funding"]
+        return self.amount.proba(amount_features(norm, cand, orgs))["funding"]
 
     def role_proba(self, norm: str, cand: Any, orgs: list[Any]) -> list[dict[str, float]]:
         """P(funder), P(recipient), P(none) of each organization for the candidate's amount."""

@@ -124,8 +124,7 @@ def passage_examples(
             and simplify(g["amount_text"]) in norm[max(0, a.start - 3) : a.end + 3]
         ]
         s_orgs = [o for o in orgs if cand.lo <= o.start and o.end <= cand.hi]
-        gate = {"trigger": cand.trigger is not None, "negative": cand.negative}
-        feats = amount_features(norm, cand.lo, cand.hi, (a.start, a.end), s_orgs, gate)
+        feats = amount_features(norm, cand, s_orgs)
         amount_ex.append((feats, "funding" if gold else "none"))
         if not gold:
             continue

@@ -618,6 +618,9 @@ def _list_roles(
     return None
 
 
+MAX_OTHERS = 12  # a longer list of amounts (a grant list) is read without its sums
+
+
 @dataclass(frozen=True)
 class FundingCandidate:
     """One amount of one sentence as the rules see it: its giving trigger (None when the
@@ -634,6 +637,10 @@ class FundingCandidate:
     block_lo: int = 0  # start of the semicolon-joined list the sentence belongs to
     listed: str | None = None  # the kind, when the amount is an item of a disclosure list
     hard_negative: bool = False  # a cue other than a total (预算, 募集, price, salary …)
+    clause: tuple[int, int] = (0, 0)  # the amount's clause (between commas, semicolons, colons)
+    # the sentence's other amounts (value, currency), when it has at most MAX_OTHERS of them
+    others: tuple[tuple[float, str], ...] = ()
+    n_others: int = 0
 
     @property
     def kind(self) -> str:
@@ -719,6 +726,9 @@ def funding_candidates(
         clause_negative: dict[tuple[int, int], list[re.Match[str]]] = {}
         for amount in s_amounts:
             c_lo, c_hi = _clause(norm, lo, hi, amount.start)
+            others = tuple(
+                (x.value, x.currency) for x in s_amounts[: MAX_OTHERS + 1] if x is not amount
+            )
             if (c_lo, c_hi) not in clause_trig:
                 clause_trig[c_lo, c_hi] = _TRIGGER.search(norm, c_lo, c_hi)
                 clause_negative[c_lo, c_hi] = list(_NEGATIVE.finditer(norm, c_lo, c_hi))
@@ -769,6 +779,9 @@ def funding_candidates(
                     block_lo,
                     kind,
                     hard_negative,
+                    (c_lo, c_hi),
+                    others if len(s_amounts) <= MAX_OTHERS + 1 else (),
+                    len(s_amounts) - 1,
                 )
             )
     return out

@@ -375,3 +375,49 @@ def test_the_cue_words_are_data_checked_when_they_load(tmp_path) -> None:
     (tmp_path / "c.yaml").write_text(bad, "utf-8")
     with pytest.raises(ValueError, match="sponsorship: pattern does not compile"):
         cues.load_cues(tmp_path / "c.yaml")
+
+
+def test_the_amount_part_reads_sums_persons_and_words():
+    """The learned amount part sees how an amount stands among the sentence's others (a total
+    of parts, a part of a total), a person in its clause and jieba's words around it."""
+    from qun.models.amounts import find_amounts
+    from qun.models.orgs import find_orgs
+    from qun.models.relation_model import amount_features
+    from qun.models.relations import funding_candidates
+    from qun.models.textutil import simplify
+
+    def feats(text: str) -> dict[float, set[str]]:
+        norm = simplify(text)
+        orgs = find_orgs(text)
+        return {
+            c.amount.value: set(amount_features(norm, c, orgs))
+            for c in funding_candidates(norm, orgs, find_amounts(text))
+        }
+
+    got = feats(
+        "明远电器有限公司向江北区红十字会捐赠现金、物资共500万元，其中现金300万元、物资200万元。"
+    )
+    assert "is_sum" in got[5e6] and "largest" in got[5e6]
+    assert "is_part" in got[3e6] and "is_sum" not in got[3e6]
+    assert {"is_part", "smallest"} <= got[2e6]
+    assert "wl1:共" in got[5e6] and "tw:捐赠" in got[5e6]
+    person = feats("活动启动当天，热心市民王女士捐出800元，江北区慈善总会当场开具了收据。")
+    assert "individual" in person[800.0]
+    assert "individual" not in got[5e6]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # a person's gift is no organization's
+        ("活动启动当天，热心市民王女士捐出800元，江北区慈善总会当场为她开具了收据。", set()),
+        # what each student receives is no second gift
+        (
+            "The Harbour Trust gave HK$2 million to the Lantern Youth Centre; each of its 40 "
+            "students receives HK$5,000 a year.",
+            {2e6},
+        ),
+    ],
+)
+def test_the_shipped_amount_part_drops_amounts_that_are_no_gift(text, kept):
+    assert {f.amount.value for f in find_funding(text)} == kept
