@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from qun.models import cues
+from qun.models.crf_ner import words
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +153,6 @@ def _sums(value: float, currency: str, others: tuple[tuple[float, str], ...]) ->
 
 
 def _words(text: str) -> list[str]:
-    from qun.models.crf_ner import words
-
     return [w.lower() for w in words(text) if w.strip()]
 
 
@@ -182,10 +181,10 @@ def amount_features(norm: str, cand: Any, orgs: list[Any]) -> list[str]:
         feats.append("trig_clause" if inside else "trig_elsewhere")
     if _INDIVIDUAL.search(norm, c_lo, c_hi):
         feats.append("individual")
-    if cand.n_others <= len(cand.others):
-        feats += _sums(a.value, a.currency, cand.others)
-    else:
+    if cand.others is None:
         feats.append("n_amounts=many")
+    else:
+        feats += _sums(a.value, a.currency, cand.others)
     return feats
 
 

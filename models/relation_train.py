@@ -279,11 +279,14 @@ def train(
     finre_dir: Path | None = None,
     thresholds: Thresholds | None = None,
     log: Callable[[str], None] = print,
+    passages: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Fit the three models and write them (with thresholds and a summary) to `out`."""
+    """Fit the three models and write them (with thresholds and a summary) to `out`;
+    `passages`: the annotated passages to train on (default: the project's and real-train's)."""
     opts = options or RelationTrainOptions()
     started = time.time()
-    passages = load_passages() + real_train_passages()
+    if passages is None:
+        passages = load_passages() + real_train_passages()
     amount_ex, role_ex, pair_ex = [], [], []
     for p in passages:
         a, r, q = training_examples(p)

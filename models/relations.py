@@ -638,9 +638,8 @@ class FundingCandidate:
     listed: str | None = None  # the kind, when the amount is an item of a disclosure list
     hard_negative: bool = False  # a cue other than a total (预算, 募集, price, salary …)
     clause: tuple[int, int] = (0, 0)  # the amount's clause (between commas, semicolons, colons)
-    # the sentence's other amounts (value, currency), when it has at most MAX_OTHERS of them
-    others: tuple[tuple[float, str], ...] = ()
-    n_others: int = 0
+    # the sentence's other amounts (value, currency); None when it has more than MAX_OTHERS
+    others: tuple[tuple[float, str], ...] | None = ()
 
     @property
     def kind(self) -> str:
@@ -726,9 +725,6 @@ def funding_candidates(
         clause_negative: dict[tuple[int, int], list[re.Match[str]]] = {}
         for amount in s_amounts:
             c_lo, c_hi = _clause(norm, lo, hi, amount.start)
-            others = tuple(
-                (x.value, x.currency) for x in s_amounts[: MAX_OTHERS + 1] if x is not amount
-            )
             if (c_lo, c_hi) not in clause_trig:
                 clause_trig[c_lo, c_hi] = _TRIGGER.search(norm, c_lo, c_hi)
                 clause_negative[c_lo, c_hi] = list(_NEGATIVE.finditer(norm, c_lo, c_hi))
@@ -780,8 +776,9 @@ def funding_candidates(
                     kind,
                     hard_negative,
                     (c_lo, c_hi),
-                    others if len(s_amounts) <= MAX_OTHERS + 1 else (),
-                    len(s_amounts) - 1,
+                    None
+                    if len(s_amounts) > MAX_OTHERS + 1
+                    else tuple((x.value, x.currency) for x in s_amounts if x is not amount),
                 )
             )
     return out

@@ -61,18 +61,9 @@ def scores(sets: dict[str, list[dict[str, Any]]], model: Any) -> dict[str, dict[
 def retrained(seed: int, share: float = 0.01) -> Any:
     """The relation component trained without a seeded `share` of its passages."""
     rng = random.Random(seed)
-    project, real = rt.load_passages, rt.real_train_passages
-
-    def keep(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [p for p in passages if rng.random() >= share]
-
-    rt.load_passages = lambda *a, **k: keep(project(*a, **k))  # type: ignore[assignment]
-    rt.real_train_passages = lambda: keep(real())  # type: ignore[assignment]
-    try:
-        out = Path(tempfile.mkdtemp()) / "relation_model.json.gz"
-        rt.train(out, log=lambda _: None)
-    finally:
-        rt.load_passages, rt.real_train_passages = project, real
+    passages = [p for p in rt.load_passages() + rt.real_train_passages() if rng.random() >= share]
+    out = Path(tempfile.mkdtemp()) / "relation_model.json.gz"
+    rt.train(out, log=lambda _: None, passages=passages)
     return load_model(out)
 
 
