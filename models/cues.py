@@ -1,8 +1,10 @@
 """The cue words of the funding and partnership rules, as data: `data/relation_cues.yaml`.
 
-Each entry has an id, a pattern (a regular expression, case-insensitive) and examples the pattern
-must find. The file is checked when it loads: an entry whose pattern does not compile, finds
-none of one of its examples, or repeats an id stops with its section and id.
+Each entry has an id, a pattern (a regular expression, case-insensitive except in `anaphors`)
+and examples the pattern must find; an anaphor also says which organizations it can stand for
+(`refers_to`) and how the one it stands for is chosen (`mode`). The file is checked when it
+loads: an entry whose pattern does not compile, finds none of one of its examples, repeats an
+id, or names an unknown type, sector or mode stops with its section and id.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from qun.models.gazetteer import SECTOR_OF, TYPES
+
 CUES = Path(__file__).with_name("data") / "relation_cues.yaml"
 SECTIONS = (
     "funding_triggers",
@@ -23,7 +27,12 @@ SECTIONS = (
     "partnership_triggers",
     "receiving",
     "individual_givers",
+    "anaphors",
 )
+CASE_SENSITIVE = frozenset({"anaphors"})
+# how an anaphor picks among the fitting organizations before it (see the file's header)
+ANAPHOR_MODES = ("nearest", "object", "clause_subject", "former", "latter")
+_REFERS_TO = {"types": frozenset(TYPES), "sectors": frozenset(SECTOR_OF.values()), "endings": None}
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,10 @@ class Cue:
     id: str
     pattern: str
     examples: tuple[str, ...]
+    # anaphors only: what the phrase can stand for ((field, values) pairs: any one that holds
+    # fits; none: any organization) and how it picks among those before it
+    refers_to: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    mode: str = "nearest"
 
 
 def load_cues(path: Path = CUES) -> dict[str, list[Cue]]:
@@ -51,7 +64,8 @@ def load_cues(path: Path = CUES) -> dict[str, list[Cue]]:
                 raise ValueError(f"{where}: every entry needs an id of its own")
             seen.add(cid)
             try:
-                rx = re.compile(str(entry.get("pattern") or ""), re.I)
+                flags = 0 if section in CASE_SENSITIVE else re.I
+                rx = re.compile(str(entry.get("pattern") or ""), flags)
             except re.error as exc:
                 raise ValueError(f"{where}: pattern does not compile: {exc}") from exc
             if not rx.pattern:
@@ -62,9 +76,41 @@ def load_cues(path: Path = CUES) -> dict[str, list[Cue]]:
             for example in examples:
                 if not rx.search(example):
                     raise ValueError(f"{where}: pattern does not find its example {example!r}")
-            cues.append(Cue(cid, rx.pattern, examples))
+            refers_to, mode = _anaphor_fields(entry, section, where)
+            cues.append(Cue(cid, rx.pattern, examples, refers_to, mode))
         out[section] = cues
     return out
+
+
+def _anaphor_fields(
+    entry: dict, section: str, where: str
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], str]:
+    if section != "anaphors":
+        if "refers_to" in entry or "mode" in entry:
+            raise ValueError(f"{where}: refers_to and mode belong to anaphors only")
+        return (), "nearest"
+    mode = str(entry.get("mode") or "nearest")
+    if mode not in ANAPHOR_MODES:
+        raise ValueError(f"{where}: mode {mode!r} is none of {', '.join(ANAPHOR_MODES)}")
+    given = entry.get("refers_to") or {}
+    if not isinstance(given, dict):
+        raise ValueError(f"{where}: refers_to must map types, sectors or endings to lists")
+    refers_to = []
+    for field_name, values in given.items():
+        if field_name not in _REFERS_TO:
+            raise ValueError(f"{where}: refers_to has {field_name!r}, not types, sectors, endings")
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v for v in values)
+        ):
+            raise ValueError(f"{where}: refers_to {field_name} must be a list of words")
+        known = _REFERS_TO[field_name]
+        unknown = [v for v in values if known is not None and v not in known]
+        if unknown:
+            raise ValueError(f"{where}: refers_to {field_name} has unknown {unknown}")
+        refers_to.append((field_name, tuple(values)))
+    return tuple(refers_to), mode
 
 
 @functools.cache

@@ -80,76 +80,32 @@ class Partnership:
     method: str = "rules"  # `rules`, or `model`: a pair only the learned component found
 
 
-# Phrases that refer back to an organization named earlier (该基金会, "the ministry"), each
-# with the organizations it can refer to. The nearest such organization before it, within
-# ANAPHORA_WINDOW characters of the same paragraph, takes its place in relations.
-_ANAPHORS: list[tuple[re.Pattern[str], Any]] = [
-    (
-        re.compile(r"该基金会|该基金|\b[Tt]he (?:foundation|trust|fund)\b"),
-        lambda o: o.type == "foundation",
-    ),
-    (
-        re.compile(r"该会(?![议员计])"),
-        lambda o: simplify(o.text).endswith("会") or o.sector == "nonprofit",
-    ),
-    (
-        re.compile(r"该集团|该公司|该企业|该行|\b[Tt]he (?:company|group|firm|bank)\b"),
-        lambda o: o.type == "business",
-    ),
-    (
-        re.compile(r"该中心|\b[Tt]he cent(?:re|er)\b"),
-        lambda o: re.search(r"(?:中心|Centre|Center)$", simplify(o.text)) is not None,
-    ),
-    (
-        re.compile(r"该机构|该组织|\b[Tt]he (?:organi[sz]ation|charity|association|NGO)\b"),
-        lambda o: o.sector == "nonprofit",
-    ),
-    (
-        re.compile(
-            r"该部|该局|该厅|该署|该委|\b[Tt]he (?:ministry|bureau|department|agency|government)\b"
-        ),
-        lambda o: o.type == "government",
-    ),
-    (re.compile(r"该校|该大学|\b[Tt]he university\b"), lambda o: o.type == "academic"),
-    (
-        re.compile(r"该联盟|该网络|该平台|\b[Tt]he (?:alliance|network|coalition|platform)\b"),
-        lambda o: (
-            re.search(r"(?:联盟|网络|平台|Alliance|Network|Coalition|Platform)$", simplify(o.text))
-            is not None
-        ),
-    ),
-    (re.compile(r"(?<=[向为给予托])其"), lambda o: True),  # 与Y签约，并向其拨付: Y; 委托其
-    (re.compile(r"(?<=[与和同])其(?!说|这样|让|他|它|余|中|实)"), lambda o: True),  # 並與其簽訂
-    (re.compile(r"后者|\b[Tt]he latter\b"), lambda o: True),
-    (re.compile(r"前者|\b[Tt]he former\b"), lambda o: True),
-    # a bare kind word standing for the one named before (加入X联合会，并获联合会补助)
-    *(
-        (
-            re.compile(rf"(?<=[获向由与和])(?:该)?{kind}(?![会员长])"),
-            (lambda k: lambda o: simplify(o.text).endswith(k))(kind),
-        )
-        for kind in ("联合会", "基金会", "协会", "联盟", "总会", "网络")
-    ),
-    # "… and the alliance gave it NT$300,000": it is named before, not the giver
-    (
-        re.compile(
-            r"(?:(?<=\bgave )|(?<=\bgranted )|(?<=\bawarded )|(?<=\bgives )|(?<=\bgrants )|"
-            r"(?<=\bpaid )|(?<=\bsent ))it\b"
-        ),
-        lambda o: True,
-    ),
-    # a sentence opening with "It" and a giving or partnering verb: the organization before
-    (
-        re.compile(
-            r"(?:(?:(?<=[.!?]\s)|^)It|(?<=[a-z] )it)"
-            r"(?= (?:has |had |also |then |later |will |would )?"
-            r"(?:awarded|granted|donated|gave|pledged|committed|contributed|invested|provided|"
-            r"signed|joined|funded|sponsored|allocated)\b)"
-        ),
-        lambda o: True,
-    ),
-    # a sentence or clause opening with 其 (X成立于2015年。今年3月，其向Y资助…): X
-    (re.compile(r"(?<=[。；，,])(?:[^，,。；]{0,8}，)?其(?=[向与将已在于把])"), lambda o: True),
+# Phrases that refer back to an organization named earlier (该基金会, 其, "the ministry"): data
+# (the `anaphors` of models/data/relation_cues.yaml), each with the organizations it can stand
+# for and how it picks among them. Within ANAPHORA_WINDOW characters of the same paragraph, the
+# one it picks takes its place in relations.
+@dataclass(frozen=True)
+class _Anaphor:
+    id: str
+    pattern: re.Pattern[str]
+    refers_to: tuple[tuple[str, tuple[str, ...]], ...]
+    mode: str
+
+    def fits(self, o: OrgMention) -> bool:
+        if not self.refers_to:
+            return True
+        for field_name, values in self.refers_to:
+            if field_name == "types" and o.type in values:
+                return True
+            if field_name == "sectors" and o.sector in values:
+                return True
+            if field_name == "endings" and simplify(o.text).endswith(values):
+                return True
+        return False
+
+
+_ANAPHORS = [
+    _Anaphor(c.id, re.compile(c.pattern), c.refers_to, c.mode) for c in cues.shipped()["anaphors"]
 ]
 ANAPHORA_WINDOW = 300
 
@@ -159,19 +115,19 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
     the phrase is, with the earlier organization's name, id and type (method "anaphora", its
     `text` is the name referred to, not the phrase)."""
     out = list(orgs)
-    for pattern, fits in _ANAPHORS:
-        for m in pattern.finditer(norm):
+    for anaphor in _ANAPHORS:
+        for m in anaphor.pattern.finditer(norm):
             if any(o.start < m.end() and m.start() < o.end for o in orgs):
                 continue  # part of a name
             floor = max(m.start() - ANAPHORA_WINDOW, norm.rfind("\n\n", 0, m.start()) + 1)
-            earlier = [o for o in orgs if floor <= o.start and o.end <= m.start() and fits(o)]
-            if m.group(0) in ("前者", "the former", "The former"):
+            earlier = [
+                o for o in orgs if floor <= o.start and o.end <= m.start() and anaphor.fits(o)
+            ]
+            if anaphor.mode == "former":
                 # the former of the two named before: the one before the latest
                 latest = earlier[-1].org_id if earlier else None
                 earlier = [o for o in earlier if o.org_id != latest]
-            elif (
-                m.group(0) == "其" and norm[m.start() - 1 : m.start()] in "向为给予与和同托"
-            ) or m.group(0) == "it":
+            elif anaphor.mode == "object":
                 # 腾讯公益另向其配捐: not the clause's own subject
                 clause_lo = max(
                     [
@@ -188,10 +144,7 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                 earlier = [
                     o for o in earlier if o.start < clause_lo and o.org_id not in subject_ids
                 ] or earlier
-            elif (
-                m.group(0).endswith("其")
-                and norm[m.start() - 1 : m.start()] not in "向为给予与和同托"
-            ):
+            elif anaphor.mode == "clause_subject":
                 # a clause opening with 其 (X收到…；同年，其向Y捐赠): the subject of the sentence
                 # or clause group before, not the last name in it
                 block = max(norm.rfind("。", 0, m.start()), norm.rfind("；", 0, m.start()))
@@ -199,7 +152,7 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
                 subject = next((o for o in earlier if prev < o.start < block), None)
                 if subject is not None:
                     earlier = [subject]
-            elif m.group(0) in ("后者", "the latter", "The latter"):
+            elif anaphor.mode == "latter":
                 # the latter of two: not the sentence's own subject (A…向后者: not A)
                 lo = max((a for a, _ in sentences(norm) if a <= m.start()), default=0)
                 subject = next((o for o in orgs if lo <= o.start < m.start()), None)

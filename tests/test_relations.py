@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -375,6 +376,51 @@ def test_the_cue_words_are_data_checked_when_they_load(tmp_path) -> None:
     (tmp_path / "c.yaml").write_text(bad, "utf-8")
     with pytest.raises(ValueError, match="sponsorship: pattern does not compile"):
         cues.load_cues(tmp_path / "c.yaml")
+
+
+def test_the_anaphors_are_data_checked_when_they_load(tmp_path) -> None:
+    """Phrases that refer back (该基金会, 其, "It") are entries of the cue file with what they
+    can stand for and how they choose; a broken one stops with its id; extraction reads them."""
+    from qun.models import cues
+    from qun.models.orgs import find_orgs
+    from qun.models.relations import with_anaphora
+    from qun.models.textutil import simplify
+
+    shipped = {c.id: c for c in cues.load_cues()["anaphors"]}
+    assert shipped["the_foundation"].refers_to == (("types", ("foundation",)),)
+    assert shipped["qi_opening"].mode == "clause_subject"
+    assert shipped["the_former"].mode == "former"
+    text = cues.CUES.read_text("utf-8")
+    cases = {
+        "mode: former": ("mode: earliest", "the_former: mode 'earliest'"),
+        "refers_to: {types: [academic]}": (
+            "refers_to: {types: [school]}",
+            "the_university: refers_to types has unknown",
+        ),
+        "refers_to: {endings: [联合会]}": (
+            "refers_to: {colours: [red]}",
+            "bare_federation: refers_to has 'colours'",
+        ),
+        "examples: ['并与其签订协议']": ("examples: ['与他签订协议']", "qi_after_and: .*与他"),
+        "examples: ['赞助', '冠名', 'sponsored']": (
+            "examples: ['赞助', '冠名', 'sponsored']\n    mode: object",
+            "sponsorship: refers_to and mode belong to anaphors only",
+        ),
+    }
+    for n, (old, (new, error)) in enumerate(cases.items()):
+        broken = text.replace(old, new)
+        assert broken != text, old
+        (tmp_path / f"{n}.yaml").write_text(broken, "utf-8")
+        with pytest.raises(ValueError, match=error):
+            cues.load_cues(tmp_path / f"{n}.yaml")
+    # case-sensitive, unlike the other sections: "It" opens a sentence, "it" does not
+    assert re.search(shipped["it_opening"].pattern, "Founded in 2001. It donated $5 million")
+    assert not re.search(shipped["it_opening"].pattern, "Founded in 2001. it donated $5 million")
+
+    sentence = "晨光社区发展中心成立于2015年。该中心获赠图书。"
+    norm = simplify(sentence)
+    found = [o for o in with_anaphora(norm, find_orgs(sentence)) if o.method == "anaphora"]
+    assert [(norm[o.start : o.end], o.text) for o in found] == [("该中心", "晨光社区发展中心")]
 
 
 def test_the_amount_part_reads_sums_persons_and_words():
