@@ -27,6 +27,7 @@ SECTIONS = (
     "partnership_triggers",
     "receiving",
     "individual_givers",
+    "text_owner",
     "anaphors",
 )
 CASE_SENSITIVE = frozenset({"anaphors"})
@@ -121,3 +122,11 @@ def shipped() -> dict[str, list[Cue]]:
 def alternation(section: str) -> str:
     """The section's patterns as one alternation, in the file's order."""
     return "|".join(c.pattern for c in shipped()[section])
+
+
+def pattern(section: str, cue_id: str) -> str:
+    """One entry's pattern (a KeyError naming it when the file has no such entry)."""
+    for c in shipped()[section]:
+        if c.id == cue_id:
+            return c.pattern
+    raise KeyError(f"{CUES}: {section} has no entry {cue_id!r}")

@@ -188,19 +188,14 @@ def with_anaphora(norm: str, orgs: list[OrgMention]) -> list[OrgMention]:
 # signature at the end (——X): "we" and 本会 in its text are that organization.
 _TITLE = re.compile(
     r"[」”』\"]?\s*(?:\d{4}(?:/\d{2,4})?\s*年?度?(?:第[一二三四1-4]季度?|上半年|下半年)?)?\s*"
-    r"(?:项目周报|周报|月报|简报|致谢名单|鸣谢|财务报表|资助名单|捐赠名单|捐款名单|感谢信|"
-    r"年报|年度报告|annual report|,\s*annual report)",
+    rf"(?:{cues.pattern('text_owner', 'title')})",
     re.I,
 )
 _SIGNATURE = re.compile(r"[—-]{1,2}\s*$")
-_INCOME = re.compile(r"收入|收到|到账|到位|received|income", re.I)
-_FIRST_PERSON_PARTY = re.compile(
-    r"我们|我会|本会|本基金会|本机构|本中心|本院|本社|本协会|\b[Ww]e\b|\bus\b"
-)
+_INCOME = re.compile(cues.pattern("text_owner", "income"), re.I)
+_FIRST_PERSON_PARTY = re.compile(cues.pattern("text_owner", "we"), re.I)
 # the organization that thanks (X衷心感谢…, X谨致谢忱, "X thanks …") is the one writing
-_THANKS = re.compile(
-    r"\s*(?:衷心|诚挚|特别|谨)?(?:感谢|致谢|致谢忱|鸣谢|thanks\b|would like to thank)", re.I
-)
+_THANKS = re.compile(rf"\s*(?:{cues.pattern('text_owner', 'thanks')})", re.I)
 
 
 def _owner(norm: str, orgs: list[OrgMention]) -> OrgMention | None:
@@ -828,8 +823,8 @@ def _decide_funding(
 
 _OPEN_QUOTE = '“「『"'
 _CLOSE_QUOTE = '”」』"'
-_FIRST_PERSON = re.compile(r"我们|我会|本会|\bwe\b|\bour\b", re.I)
-_SAYS = re.compile(r"说|表示|介绍|透露|\bsaid\b|\bsays\b|\btold\b", re.I)
+_FIRST_PERSON = re.compile(cues.pattern("text_owner", "quoted_we"), re.I)
+_SAYS = re.compile(cues.pattern("text_owner", "says"), re.I)
 
 
 def _speaker(norm: str, orgs: list[OrgMention], amount: Amount) -> OrgMention | None:

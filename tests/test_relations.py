@@ -417,6 +417,13 @@ def test_the_anaphors_are_data_checked_when_they_load(tmp_path) -> None:
     assert re.search(shipped["it_opening"].pattern, "Founded in 2001. It donated $5 million")
     assert not re.search(shipped["it_opening"].pattern, "Founded in 2001. it donated $5 million")
 
+    # whose text it is, read by id: "we" is the writer, "US" a country
+    we = re.compile(cues.pattern("text_owner", "we"), re.I)
+    assert we.search("We granted HK$2 million") and we.search("本会收到捐款")
+    assert not we.search("US government grants")
+    with pytest.raises(KeyError, match="text_owner has no entry 'they'"):
+        cues.pattern("text_owner", "they")
+
     sentence = "晨光社区发展中心成立于2015年。该中心获赠图书。"
     norm = simplify(sentence)
     found = [o for o in with_anaphora(norm, find_orgs(sentence)) if o.method == "anaphora"]
