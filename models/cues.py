@@ -28,6 +28,7 @@ SECTIONS = (
     "receiving",
     "individual_givers",
     "text_owner",
+    "sentence_roles",
     "anaphors",
 )
 CASE_SENSITIVE = frozenset({"anaphors"})

@@ -255,19 +255,14 @@ def _group(orgs: list[OrgMention], norm: str, anchor: OrgMention) -> list[OrgMen
     return group
 
 
-_TO_GAP = re.compile(
-    r"^(?:\s*[，,]?\s*(?:向|给|为|对|予|用于支持|支持|帮助|资助|协助|捐助|to|for|into)\s*(?:the\s+)?|\s*)$",
-    re.I,
-)
+_TO_GAP = re.compile(cues.pattern("sentence_roles", "to_gap"), re.I)
 _FROM = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
 _PRONOUN = re.compile(r"^\s*(?:向|给|为)?\s*(?:其|该|它们|他们)")
 
 
 # What marks an organization as the one receiving: 向X, 给X, 支付X, "to (the) X", or 向/给/予
 # a few words before it (向四川甘孜的“雪域援行”).
-_RECEIVER_MARK = re.compile(
-    r"(?:(?:向|给|为|支付|to)\s*(?:the\s+)?|[向给予][^，,。；;向给为与和]{1,8})$", re.I
-)
+_RECEIVER_MARK = re.compile(cues.pattern("sentence_roles", "receiver_mark"), re.I)
 
 
 def _marked_receiver(norm: str, lo: int, o: OrgMention) -> bool:
@@ -309,9 +304,7 @@ def _receiver(
 
 
 # a receiver named in a later clause of the sentence (…，善款全部用于支持Y; 款项将拨给Y)
-_LATER_RECEIVER = re.compile(
-    r"(?:用于支持|全部用于支持|拨给|拨付给|转交|捐给|交由|to support)\s*(?:the\s+)?$", re.I
-)
+_LATER_RECEIVER = re.compile(cues.pattern("sentence_roles", "later_receiver"), re.I)
 
 
 def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMention]:
@@ -321,15 +314,11 @@ def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMe
     return kept or orgs
 
 
-_WITNESSED = re.compile(r"(?:出席|参加|见证|列席|attended|witnessed)[^，,。；;]{0,6}$", re.I)
-_HOSTS = re.compile(
-    r"\s*(?:联合|共同)?(?:主办|协办|承办|合办|联办)|\s*(?:co-?host|co-?organi[sz])", re.I
-)
-_BOTH = re.compile(
-    r"双方|两家|二者|两者|各自|各(?=出资|捐|拨|投入|提供)|\bboth\b|the two|\beach\b", re.I
-)
-_PASSIVE_AFTER = re.compile(r"[^，,。；;]{0,6}?(?:获得|获(?!胜|悉)|接受|收到|得到)")
-_WITH_BEFORE = re.compile(r"(?:与|同|跟|\bwith)\s*(?:the\s+)?$", re.I)
+_WITNESSED = re.compile(cues.pattern("sentence_roles", "witnessed"), re.I)
+_HOSTS = re.compile(cues.pattern("sentence_roles", "hosts"), re.I)
+_BOTH = re.compile(cues.pattern("sentence_roles", "both"), re.I)
+_PASSIVE_AFTER = re.compile(cues.pattern("sentence_roles", "passive_after"), re.I)
+_WITH_BEFORE = re.compile(cues.pattern("sentence_roles", "with_before"), re.I)
 
 
 def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool:
@@ -341,10 +330,8 @@ def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool
     return signed is not None and not _BOTH.search(norm, signed.end(), trig_at)
 
 
-_RAISED = re.compile(
-    r"[」”』\"]?(?:近日|日前|今年|本月)?(?:宣布)?(?:完成|获得)[^，,。；;]{0,10}融资"
-)
-_PROJECT_OF = re.compile(r"(?:的)?[^，,。；;]{0,14}?(?:项目|计划|行动|课程|服务|活动)")
+_RAISED = re.compile(cues.pattern("sentence_roles", "raised"), re.I)
+_PROJECT_OF = re.compile(cues.pattern("sentence_roles", "project_of"), re.I)
 
 
 def _project_owner(norm: str, orgs: list[OrgMention], lo: int) -> OrgMention | None:
@@ -473,25 +460,10 @@ def _roles(
 # B 港幣…", "Grants paid (2023): A, US$…; B, US$…", "向三家机构拨付资助款：A 42万元，B 28.5万元".
 # An organization written right before an amount in an item after a colon takes its role from
 # what the list is (donors give; grantees and a giving header receive).
-_DONOR_LABEL = re.compile(
-    r"(?:捐赠方|捐赠人|捐赠单位|捐款方|捐款人|出资方|资助方|资助机构|捐赠者|捐款者|"
-    r"donors?|funders?|grantors?|contributors?)\s*$",
-    re.I,
-)
-_GRANTEE_LABEL = re.compile(
-    r"(?:受赠方|受赠人|受赠单位|受助方|受资助方|资助对象|受益方|受助机构|获资助机构|受款单位|受款方|"
-    r"grantees?|recipients?)\s*$",
-    re.I,
-)
-_DONOR_HEADER = re.compile(
-    r"捐款者|捐赠者|捐赠方|捐款方|捐赠名单|捐款名单|芳名|鸣谢|致谢|感谢|donors|contributors|"
-    r"donations\s+received|received\s+from|接受捐赠|收到捐赠|受赠明细|"
-    r"thanks|acknowledg\w*",
-    re.I,
-)
-_GRANTEE_HEADER = re.compile(
-    r"资助|拨付|拨款|资助款|资助名单|获资助|受助|grants?\b|grantees|recipients|awarded", re.I
-)
+_DONOR_LABEL = re.compile(cues.pattern("sentence_roles", "donor_label"), re.I)
+_GRANTEE_LABEL = re.compile(cues.pattern("sentence_roles", "grantee_label"), re.I)
+_DONOR_HEADER = re.compile(cues.pattern("sentence_roles", "donor_header"), re.I)
+_GRANTEE_HEADER = re.compile(cues.pattern("sentence_roles", "grantee_header"), re.I)
 _ITEM_GAP = re.compile(r"^[\s,，:：\u3000]{0,3}$")
 
 
@@ -862,12 +834,8 @@ def _oid(m: OrgMention | None) -> str | None:
 
 # An organization that reports the news (…, China Daily reported; 据新京报报道) takes no part
 # in the funding it reports.
-_REPORTS_AFTER = re.compile(
-    r"\s*(?:[,，]\s*)?(?:reported|reports|has learned|learned|报道|获悉|了解到|记者)", re.I
-)
-_REPORTS_BEFORE = re.compile(
-    r"(?:according to|reported by|reviewed by|told|据|记者从)\s*(?:the\s+)?$", re.I
-)
+_REPORTS_AFTER = re.compile(cues.pattern("sentence_roles", "reports_after"), re.I)
+_REPORTS_BEFORE = re.compile(cues.pattern("sentence_roles", "reports_before"), re.I)
 
 
 def _reporter(norm: str, o: OrgMention) -> bool:

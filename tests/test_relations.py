@@ -423,6 +423,9 @@ def test_the_anaphors_are_data_checked_when_they_load(tmp_path) -> None:
     assert not we.search("US government grants")
     with pytest.raises(KeyError, match="text_owner has no entry 'they'"):
         cues.pattern("text_owner", "they")
+    # the words of the sentence shapes, read by id as well
+    donor = re.compile(cues.pattern("sentence_roles", "donor_label"), re.I)
+    assert donor.search("捐赠方") and not donor.search("受赠方：")
 
     sentence = "晨光社区发展中心成立于2015年。该中心获赠图书。"
     norm = simplify(sentence)
