@@ -1,4 +1,5 @@
-"""The cue words of the funding and partnership rules, as data: `data/relation_cues.yaml`.
+"""The cue words of the rules, as data: `data/relation_cues.yaml` (funding and partnerships) and
+`data/org_cues.yaml` (organizations).
 
 Each entry has an id, a pattern (a regular expression, case-insensitive except in `anaphors`)
 and examples the pattern must find; an anaphor also says which organizations it can stand for
@@ -19,6 +20,7 @@ import yaml
 from qun.models.gazetteer import SECTOR_OF, TYPES
 
 CUES = Path(__file__).with_name("data") / "relation_cues.yaml"
+ORG_CUES = CUES.with_name("org_cues.yaml")
 SECTIONS = (
     "funding_triggers",
     "money_not_given",
@@ -31,6 +33,7 @@ SECTIONS = (
     "sentence_roles",
     "anaphors",
 )
+ORG_SECTIONS = ("quoted_names", "not_names", "name_types")
 CASE_SENSITIVE = frozenset({"anaphors"})
 # how an anaphor picks among the fitting organizations before it (see the file's header)
 ANAPHOR_MODES = ("nearest", "object", "clause_subject", "former", "latter")
@@ -48,12 +51,12 @@ class Cue:
     mode: str = "nearest"
 
 
-def load_cues(path: Path = CUES) -> dict[str, list[Cue]]:
+def load_cues(path: Path = CUES, sections: tuple[str, ...] = SECTIONS) -> dict[str, list[Cue]]:
     """The cues of every section, checked; a ValueError naming the file, section and id of the
     first broken entry."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     out: dict[str, list[Cue]] = {}
-    for section in SECTIONS:
+    for section in sections:
         entries = data.get(section)
         if not isinstance(entries, list) or not entries:
             raise ValueError(f"{path}: section {section!r} is missing or empty")
@@ -120,14 +123,21 @@ def shipped() -> dict[str, list[Cue]]:
     return load_cues()
 
 
+@functools.cache
+def org_shipped() -> dict[str, list[Cue]]:
+    return load_cues(ORG_CUES, ORG_SECTIONS)
+
+
 def alternation(section: str) -> str:
     """The section's patterns as one alternation, in the file's order."""
     return "|".join(c.pattern for c in shipped()[section])
 
 
 def pattern(section: str, cue_id: str) -> str:
-    """One entry's pattern (a KeyError naming it when the file has no such entry)."""
-    for c in shipped()[section]:
+    """One entry's pattern (a KeyError naming it when the file has no such entry): of
+    relation_cues.yaml, or of org_cues.yaml for its sections."""
+    path, loaded = (ORG_CUES, org_shipped()) if section in ORG_SECTIONS else (CUES, shipped())
+    for c in loaded[section]:
         if c.id == cue_id:
             return c.pattern
-    raise KeyError(f"{CUES}: {section} has no entry {cue_id!r}")
+    raise KeyError(f"{path}: {section} has no entry {cue_id!r}")

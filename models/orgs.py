@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qun.models import orgmerge, orgtypes
+from qun.models import cues, orgmerge, orgtypes
 from qun.models.gazetteer import (
     EN_TYPES,
     HAN,
@@ -294,16 +294,11 @@ _QUOTED_END = re.compile("(?:" + "|".join(sorted(QUOTED_ENDINGS, key=len, revers
 # A quoted name of any shape is an organization where the words around it say so: a kind of
 # organization before it (社企“益路到家”, 机构「创效资本」) or after it (“雪域援行”救援队), or a
 # party's place in a giving or partnering phrase (向「聖雅各福群會」撥款, 「樂施會」簽署).
-_QUOTED_KIND_BEFORE = re.compile(
-    r"(?:社会企业|社企|机构|组织|团体|团队|公益伙伴|合作伙伴|伙伴|平台|企业|公司|品牌方|社团|"
-    r"创投基金|投资基金|影响力基金)$"
-)
-_QUOTED_KIND_AFTER = re.compile(r"(?:救援队|志愿队|服务队|团队|志愿者团队|公益团队|机构|组织)")
-_QUOTED_ROLE_BEFORE = re.compile(r"(?:向|与|和|同|由|获|予|给|及|、)$")
-_QUOTED_ROLE_AFTER = re.compile(
-    r"(?:捐|资助|拨|获|签|携手|联合|共同|合作|出资|赞助|注资|发起|主办|承办|与|和|、|等)"
-)
-_QUOTED_ORG_END = re.compile(r"(?:会|社|所|院|馆|坊|站|团|队|基金|公益|联盟|伙伴)$")
+_QUOTED_KIND_BEFORE = re.compile(cues.pattern("quoted_names", "kind_before"))
+_QUOTED_KIND_AFTER = re.compile(cues.pattern("quoted_names", "kind_after"))
+_QUOTED_ROLE_BEFORE = re.compile(cues.pattern("quoted_names", "role_before"))
+_QUOTED_ROLE_AFTER = re.compile(cues.pattern("quoted_names", "role_after"))
+_QUOTED_ORG_END = re.compile(cues.pattern("quoted_names", "org_end"))
 
 
 def _quoted_hits(norm: str) -> list[tuple[int, int, str]]:
@@ -721,11 +716,7 @@ _SURNAMES = frozenset(
 _SLOT_ZH_TAKER = re.compile(
     r"获得?(?P<name>[\u4e00-\u9fff]{2,14}?(?:基金|资本|投资|创投))(?=[约逾近超过]*[0-9一二三四五六七八九十百千])"
 )
-_PERSONAL = re.compile(
-    r"董事长|总裁|总经理|先生|女士|主席|创始人|校友|夫妇|家族|教授|老师|书记|市长|局长|院长|"
-    r"理事长|秘书长|会长|网友|市民|居民|村民|志愿者|爱心人士|明星|艺人|人次|人士|"
-    r"[0-9一二三四五六七八九十百千万数几多]+(?:人|笔|位|名|次|户|家)"
-)
+_PERSONAL = re.compile(cues.pattern("not_names", "personal"))
 # Items of a grant or donor list: a name right before its amount, after the list's header
 # (本會於年內撥出下列資助——A港幣150萬元、B港幣88萬元; "Grants approved: A, US$420,000; B, …").
 _LIST_HEAD = re.compile(
@@ -741,16 +732,9 @@ _LIST_ITEM_EN = re.compile(
     r"(?<=[:;]\s)(?P<name>[A-Z][\w&'’-]*(?: (?:[A-Z][\w&'’-]*|of|for|and|&))*)"
     r",?\s*(?:—\s*)?(?:US\$|HK\$|RMB|\$|€|£|¥)\s*\d"
 )
-_NOT_LIST_ITEM = re.compile(
-    r"预算|支出|收入|总额|合计|共计|总计|累计|其中|全年|年度|金额|款|资金|经费|费用|资助|拨|"
-    r"项目|计划|合同|首期|二期|每年|平均"
-)
+_NOT_LIST_ITEM = re.compile(cues.pattern("not_names", "not_list_item"))
 _ITEM_VERB = re.compile(r"(?:捐赠|捐款|捐资|捐出|资助|拨付|拨款|出资|赞助|配捐|注资|投资)$")
-_SLOT_ZH_NOT = re.compile(
-    r"^(?:该|本|其|这|我|他|她|它|此|每|各|不少|多家|一些|部分|许多|社会各界|社会|政府|国家|省|市|区|县|"
-    r"企业|个人|网友|民间|爱心|匿名|多方|多笔|两笔|一笔|首笔|专项|项目|财政|双方|"
-    r"[两二三四五六七八九十几数]+(?:会|家|所|个|方))|各$"
-)
+_SLOT_ZH_NOT = re.compile(cues.pattern("not_names", "slot_not"))
 _EN_WORD = r"[A-Z][A-Za-z0-9&'’-]*(?:\.[A-Za-z0-9]+)*"
 _EN_NAME = rf"{_EN_WORD}(?: (?:{_EN_WORD}|of|for|and|&))*(?![\w$])"
 _SLOT_EN = [
@@ -872,7 +856,7 @@ def _slot_names(
 
 
 # 財團法人台灣世界展望會: Taiwan's legal-form prefix is part of the name as written.
-_LEGAL_FORM = re.compile(r"(?:财团法人|社团法人|社会福利法人)$")
+_LEGAL_FORM = re.compile(cues.pattern("name_types", "legal_form"))
 
 
 def _with_legal_form(text: str, norm: str, m: OrgMention) -> OrgMention:
@@ -982,7 +966,4 @@ def classify_type(name: str) -> str:
     return model.predict([name])[0][0]
 
 
-_PUBLIC_CENTRE = re.compile(
-    r"疾病|预防|控制|监测|检验|检测|政务|管理中心|人民政府|党校|融媒体|卫生|医疗保障|公共资源|统计|"
-    r"信息中心|档案|气象|急救"
-)
+_PUBLIC_CENTRE = re.compile(cues.pattern("name_types", "public_centre"))

@@ -378,6 +378,26 @@ def test_the_cue_words_are_data_checked_when_they_load(tmp_path) -> None:
         cues.load_cues(tmp_path / "c.yaml")
 
 
+def test_the_organization_rules_cue_words_are_data_too(tmp_path) -> None:
+    """models/data/org_cues.yaml: the words that make a quoted name an organization, that are
+    never a name, and that type a name, checked on load and read by id by models/orgs.py."""
+    from qun.models import cues
+    from qun.models.orgs import find_orgs
+
+    shipped = cues.load_cues(cues.ORG_CUES, cues.ORG_SECTIONS)
+    assert [c.id for c in shipped["quoted_names"]][:2] == ["kind_before", "kind_after"]
+    assert re.search(cues.pattern("not_names", "personal"), "爱心人士")
+    text = cues.ORG_CUES.read_text("utf-8")
+    broken = text.replace("examples: ['财团法人']", "examples: ['社团']")
+    assert broken != text
+    (tmp_path / "o.yaml").write_text(broken, "utf-8")
+    with pytest.raises(ValueError, match="name_types legal_form: .*'社团'"):
+        cues.load_cues(tmp_path / "o.yaml", cues.ORG_SECTIONS)
+    # what they do: a quoted name after a kind of organization is one (社企“益路到家”)
+    found = [m.text for m in find_orgs("社企“益路到家”获得晨光公益基金会资助。")]
+    assert "益路到家" in found, found
+
+
 def test_the_anaphors_are_data_checked_when_they_load(tmp_path) -> None:
     """Phrases that refer back (该基金会, 其, "It") are entries of the cue file with what they
     can stand for and how they choose; a broken one stops with its id; extraction reads them."""
