@@ -12,7 +12,7 @@ import pytest
 from qun.models.amounts import find_amounts, parse_zh_number, to_cny
 from qun.models.extract import extract
 from qun.models.relations import find_funding, find_partnerships
-from tests.conftest import qun
+from tests.conftest import needs_shared_data, qun
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[1] / "models/data/extract.schema.json").read_text("utf-8")
@@ -497,3 +497,37 @@ def test_the_amount_part_reads_sums_persons_and_words():
 )
 def test_the_shipped_amount_part_drops_amounts_that_are_no_gift(text, kept):
     assert {f.amount.value for f in find_funding(text)} == kept
+
+
+@pytest.mark.slow
+@needs_shared_data
+def test_the_shipped_relation_component_is_what_training_writes(tmp_path) -> None:
+    """`qun train relations` reproduces the shipped component: the same features with the same
+    weights (to 1e-4: another machine's arithmetic may differ in the last bits) and the same
+    records on the test split. A rule or organization change that alters the training examples
+    without retraining fails here."""
+    import gzip
+
+    from qun.models import relation_train
+    from qun.models.evaluate import evaluate_relations, load_relations_eval
+    from qun.models.relation_model import MODEL_PATH, load_model
+
+    out = tmp_path / "relation_model.json.gz"
+    relation_train.train(out, log=lambda _: None)
+    shipped = json.loads(gzip.decompress(MODEL_PATH.read_bytes()))
+    again = json.loads(gzip.decompress(out.read_bytes()))
+    for part in ("amount", "role", "pair"):
+        a, b = shipped[part], again[part]
+        assert a["classes"] == b["classes"], part
+        assert set(a["weights"]) == set(b["weights"]), part
+        assert all(
+            abs(x - y) <= 1e-4
+            for name, ws in a["weights"].items()
+            for x, y in zip(ws, b["weights"][name], strict=True)
+        ), part
+    assert shipped["thresholds"] == again["thresholds"]
+    test = load_relations_eval("test")
+    assert (
+        evaluate_relations(test, model=load_model(out))["per_passage"]
+        == evaluate_relations(test, model=load_model(MODEL_PATH))["per_passage"]
+    )
