@@ -1,7 +1,8 @@
 """The cue words of the rules, as data: `data/relation_cues.yaml` (funding and partnerships) and
 `data/org_cues.yaml` (organizations).
 
-Each entry has an id, a pattern (a regular expression, case-insensitive except in `anaphors`)
+Each entry has an id, a pattern (a regular expression, case-insensitive except in `anaphors`
+and the organization sections)
 and examples the pattern must find; an anaphor also says which organizations it can stand for
 (`refers_to`) and how the one it stands for is chosen (`mode`). The file is checked when it
 loads: an entry whose pattern does not compile, finds none of one of its examples, repeats an
@@ -34,7 +35,7 @@ SECTIONS = (
     "anaphors",
 )
 ORG_SECTIONS = ("quoted_names", "not_names", "name_types")
-CASE_SENSITIVE = frozenset({"anaphors"})
+CASE_SENSITIVE = frozenset({"anaphors", *ORG_SECTIONS})
 # how an anaphor picks among the fitting organizations before it (see the file's header)
 ANAPHOR_MODES = ("nearest", "object", "clause_subject", "former", "latter")
 _REFERS_TO = {"types": frozenset(TYPES), "sectors": frozenset(SECTOR_OF.values()), "endings": None}
@@ -69,8 +70,7 @@ def load_cues(path: Path = CUES, sections: tuple[str, ...] = SECTIONS) -> dict[s
                 raise ValueError(f"{where}: every entry needs an id of its own")
             seen.add(cid)
             try:
-                flags = 0 if section in CASE_SENSITIVE else re.I
-                rx = re.compile(str(entry.get("pattern") or ""), flags)
+                rx = re.compile(str(entry.get("pattern") or ""), _flags(section))
             except re.error as exc:
                 raise ValueError(f"{where}: pattern does not compile: {exc}") from exc
             if not rx.pattern:
@@ -85,6 +85,10 @@ def load_cues(path: Path = CUES, sections: tuple[str, ...] = SECTIONS) -> dict[s
             cues.append(Cue(cid, rx.pattern, examples, refers_to, mode))
         out[section] = cues
     return out
+
+
+def _flags(section: str) -> int:
+    return 0 if section in CASE_SENSITIVE else re.I
 
 
 def _anaphor_fields(
@@ -141,3 +145,9 @@ def pattern(section: str, cue_id: str) -> str:
         if c.id == cue_id:
             return c.pattern
     raise KeyError(f"{path}: {section} has no entry {cue_id!r}")
+
+
+def regex(section: str, cue_id: str) -> re.Pattern[str]:
+    """One entry's pattern compiled as the file's check compiles it (case-insensitive unless its
+    section is case-sensitive)."""
+    return re.compile(pattern(section, cue_id), _flags(section))

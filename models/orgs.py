@@ -294,11 +294,11 @@ _QUOTED_END = re.compile("(?:" + "|".join(sorted(QUOTED_ENDINGS, key=len, revers
 # A quoted name of any shape is an organization where the words around it say so: a kind of
 # organization before it (社企“益路到家”, 机构「创效资本」) or after it (“雪域援行”救援队), or a
 # party's place in a giving or partnering phrase (向「聖雅各福群會」撥款, 「樂施會」簽署).
-_QUOTED_KIND_BEFORE = re.compile(cues.pattern("quoted_names", "kind_before"))
-_QUOTED_KIND_AFTER = re.compile(cues.pattern("quoted_names", "kind_after"))
-_QUOTED_ROLE_BEFORE = re.compile(cues.pattern("quoted_names", "role_before"))
-_QUOTED_ROLE_AFTER = re.compile(cues.pattern("quoted_names", "role_after"))
-_QUOTED_ORG_END = re.compile(cues.pattern("quoted_names", "org_end"))
+_QUOTED_KIND_BEFORE = cues.regex("quoted_names", "kind_before")
+_QUOTED_KIND_AFTER = cues.regex("quoted_names", "kind_after")
+_QUOTED_ROLE_BEFORE = cues.regex("quoted_names", "role_before")
+_QUOTED_ROLE_AFTER = cues.regex("quoted_names", "role_after")
+_QUOTED_ORG_END = cues.regex("quoted_names", "org_end")
 
 
 def _quoted_hits(norm: str) -> list[tuple[int, int, str]]:
@@ -716,7 +716,7 @@ _SURNAMES = frozenset(
 _SLOT_ZH_TAKER = re.compile(
     r"获得?(?P<name>[\u4e00-\u9fff]{2,14}?(?:基金|资本|投资|创投))(?=[约逾近超过]*[0-9一二三四五六七八九十百千])"
 )
-_PERSONAL = re.compile(cues.pattern("not_names", "personal"))
+_PERSONAL = cues.regex("not_names", "personal")
 # Items of a grant or donor list: a name right before its amount, after the list's header
 # (本會於年內撥出下列資助——A港幣150萬元、B港幣88萬元; "Grants approved: A, US$420,000; B, …").
 _LIST_HEAD = re.compile(
@@ -732,9 +732,9 @@ _LIST_ITEM_EN = re.compile(
     r"(?<=[:;]\s)(?P<name>[A-Z][\w&'’-]*(?: (?:[A-Z][\w&'’-]*|of|for|and|&))*)"
     r",?\s*(?:—\s*)?(?:US\$|HK\$|RMB|\$|€|£|¥)\s*\d"
 )
-_NOT_LIST_ITEM = re.compile(cues.pattern("not_names", "not_list_item"))
+_NOT_LIST_ITEM = cues.regex("not_names", "not_list_item")
 _ITEM_VERB = re.compile(r"(?:捐赠|捐款|捐资|捐出|资助|拨付|拨款|出资|赞助|配捐|注资|投资)$")
-_SLOT_ZH_NOT = re.compile(cues.pattern("not_names", "slot_not"))
+_SLOT_ZH_NOT = cues.regex("not_names", "slot_not")
 _EN_WORD = r"[A-Z][A-Za-z0-9&'’-]*(?:\.[A-Za-z0-9]+)*"
 _EN_NAME = rf"{_EN_WORD}(?: (?:{_EN_WORD}|of|for|and|&))*(?![\w$])"
 _SLOT_EN = [
@@ -856,7 +856,7 @@ def _slot_names(
 
 
 # 財團法人台灣世界展望會: Taiwan's legal-form prefix is part of the name as written.
-_LEGAL_FORM = re.compile(cues.pattern("name_types", "legal_form"))
+_LEGAL_FORM = cues.regex("name_types", "legal_form")
 
 
 def _with_legal_form(text: str, norm: str, m: OrgMention) -> OrgMention:
@@ -966,4 +966,4 @@ def classify_type(name: str) -> str:
     return model.predict([name])[0][0]
 
 
-_PUBLIC_CENTRE = re.compile(cues.pattern("name_types", "public_centre"))
+_PUBLIC_CENTRE = cues.regex("name_types", "public_centre")

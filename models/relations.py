@@ -192,8 +192,8 @@ _TITLE = re.compile(
     re.I,
 )
 _SIGNATURE = re.compile(r"[—-]{1,2}\s*$")
-_INCOME = re.compile(cues.pattern("text_owner", "income"), re.I)
-_FIRST_PERSON_PARTY = re.compile(cues.pattern("text_owner", "we"), re.I)
+_INCOME = cues.regex("text_owner", "income")
+_FIRST_PERSON_PARTY = cues.regex("text_owner", "we")
 # the organization that thanks (X衷心感谢…, X谨致谢忱, "X thanks …") is the one writing
 _THANKS = re.compile(rf"\s*(?:{cues.pattern('text_owner', 'thanks')})", re.I)
 
@@ -255,14 +255,14 @@ def _group(orgs: list[OrgMention], norm: str, anchor: OrgMention) -> list[OrgMen
     return group
 
 
-_TO_GAP = re.compile(cues.pattern("sentence_roles", "to_gap"), re.I)
+_TO_GAP = cues.regex("sentence_roles", "to_gap")
 _FROM = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
 _PRONOUN = re.compile(r"^\s*(?:向|给|为)?\s*(?:其|该|它们|他们)")
 
 
 # What marks an organization as the one receiving: 向X, 给X, 支付X, "to (the) X", or 向/给/予
 # a few words before it (向四川甘孜的“雪域援行”).
-_RECEIVER_MARK = re.compile(cues.pattern("sentence_roles", "receiver_mark"), re.I)
+_RECEIVER_MARK = cues.regex("sentence_roles", "receiver_mark")
 
 
 def _marked_receiver(norm: str, lo: int, o: OrgMention) -> bool:
@@ -304,7 +304,7 @@ def _receiver(
 
 
 # a receiver named in a later clause of the sentence (…，善款全部用于支持Y; 款项将拨给Y)
-_LATER_RECEIVER = re.compile(cues.pattern("sentence_roles", "later_receiver"), re.I)
+_LATER_RECEIVER = cues.regex("sentence_roles", "later_receiver")
 
 
 def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMention]:
@@ -314,11 +314,11 @@ def _outside_asides(norm: str, orgs: list[OrgMention], until: int) -> list[OrgMe
     return kept or orgs
 
 
-_WITNESSED = re.compile(cues.pattern("sentence_roles", "witnessed"), re.I)
-_HOSTS = re.compile(cues.pattern("sentence_roles", "hosts"), re.I)
-_BOTH = re.compile(cues.pattern("sentence_roles", "both"), re.I)
-_PASSIVE_AFTER = re.compile(cues.pattern("sentence_roles", "passive_after"), re.I)
-_WITH_BEFORE = re.compile(cues.pattern("sentence_roles", "with_before"), re.I)
+_WITNESSED = cues.regex("sentence_roles", "witnessed")
+_HOSTS = cues.regex("sentence_roles", "hosts")
+_BOTH = cues.regex("sentence_roles", "both")
+_PASSIVE_AFTER = cues.regex("sentence_roles", "passive_after")
+_WITH_BEFORE = cues.regex("sentence_roles", "with_before")
 
 
 def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool:
@@ -330,8 +330,8 @@ def _partners_not_both(norm: str, group: list[OrgMention], trig_at: int) -> bool
     return signed is not None and not _BOTH.search(norm, signed.end(), trig_at)
 
 
-_RAISED = re.compile(cues.pattern("sentence_roles", "raised"), re.I)
-_PROJECT_OF = re.compile(cues.pattern("sentence_roles", "project_of"), re.I)
+_RAISED = cues.regex("sentence_roles", "raised")
+_PROJECT_OF = cues.regex("sentence_roles", "project_of")
 
 
 def _project_owner(norm: str, orgs: list[OrgMention], lo: int) -> OrgMention | None:
@@ -460,10 +460,10 @@ def _roles(
 # B 港幣…", "Grants paid (2023): A, US$…; B, US$…", "向三家机构拨付资助款：A 42万元，B 28.5万元".
 # An organization written right before an amount in an item after a colon takes its role from
 # what the list is (donors give; grantees and a giving header receive).
-_DONOR_LABEL = re.compile(cues.pattern("sentence_roles", "donor_label"), re.I)
-_GRANTEE_LABEL = re.compile(cues.pattern("sentence_roles", "grantee_label"), re.I)
-_DONOR_HEADER = re.compile(cues.pattern("sentence_roles", "donor_header"), re.I)
-_GRANTEE_HEADER = re.compile(cues.pattern("sentence_roles", "grantee_header"), re.I)
+_DONOR_LABEL = cues.regex("sentence_roles", "donor_label")
+_GRANTEE_LABEL = cues.regex("sentence_roles", "grantee_label")
+_DONOR_HEADER = cues.regex("sentence_roles", "donor_header")
+_GRANTEE_HEADER = cues.regex("sentence_roles", "grantee_header")
 _ITEM_GAP = re.compile(r"^[\s,，:：\u3000]{0,3}$")
 
 
@@ -795,8 +795,8 @@ def _decide_funding(
 
 _OPEN_QUOTE = '“「『"'
 _CLOSE_QUOTE = '”」』"'
-_FIRST_PERSON = re.compile(cues.pattern("text_owner", "quoted_we"), re.I)
-_SAYS = re.compile(cues.pattern("text_owner", "says"), re.I)
+_FIRST_PERSON = cues.regex("text_owner", "quoted_we")
+_SAYS = cues.regex("text_owner", "says")
 
 
 def _speaker(norm: str, orgs: list[OrgMention], amount: Amount) -> OrgMention | None:
@@ -834,8 +834,8 @@ def _oid(m: OrgMention | None) -> str | None:
 
 # An organization that reports the news (…, China Daily reported; 据新京报报道) takes no part
 # in the funding it reports.
-_REPORTS_AFTER = re.compile(cues.pattern("sentence_roles", "reports_after"), re.I)
-_REPORTS_BEFORE = re.compile(cues.pattern("sentence_roles", "reports_before"), re.I)
+_REPORTS_AFTER = cues.regex("sentence_roles", "reports_after")
+_REPORTS_BEFORE = cues.regex("sentence_roles", "reports_before")
 
 
 def _reporter(norm: str, o: OrgMention) -> bool:
