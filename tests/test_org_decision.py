@@ -7,8 +7,11 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
 from qun.models import crf_ner, orgmerge
 from qun.models.orgs import OrgMention, find_orgs, model_mention
+from tests.conftest import needs_shared_data
 
 
 def _no(name: str) -> bool:
@@ -165,3 +168,23 @@ def test_a_rule_name_the_decision_doubts_yields_to_a_crf_reading_across_it() -> 
         "兴业银行三明分行向当地慈善总会捐赠20万元。": "兴业银行三明分行",
     }.items():
         assert name in [m.text for m in find_orgs(text)], text
+
+
+@pytest.mark.slow
+@needs_shared_data
+def test_the_shipped_decision_is_what_training_writes(tmp_path: Path) -> None:
+    """`qun train org-merge` reproduces the shipped decision (about 4-6 minutes: two CRFs on
+    half the sentences each): the same candidates, features and threshold, weights within 1e-3
+    (another machine's arithmetic may differ in the last bits). A change of the rules or of the
+    candidates that is shipped without retraining the decision fails here."""
+    from qun.models.ner_train import train_org_merge
+
+    out = tmp_path / "orgmerge.json.gz"
+    train_org_merge(out, log=lambda _: None)
+    shipped = json.loads(gzip.decompress(orgmerge.MODEL.read_bytes()))
+    again = json.loads(gzip.decompress(out.read_bytes()))
+    assert shipped["trained"] == again["trained"]
+    assert shipped["threshold"] == again["threshold"]
+    assert abs(shipped["bias"] - again["bias"]) <= 1e-3
+    assert set(shipped["weights"]) == set(again["weights"])
+    assert all(abs(w - again["weights"][k]) <= 1e-3 for k, w in shipped["weights"].items())
