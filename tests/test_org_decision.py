@@ -185,6 +185,73 @@ def test_the_shipped_decision_is_what_training_writes(tmp_path: Path) -> None:
     again = json.loads(gzip.decompress(out.read_bytes()))
     assert shipped["trained"] == again["trained"]
     assert shipped["threshold"] == again["threshold"]
-    assert abs(shipped["bias"] - again["bias"]) <= 1e-3
-    assert set(shipped["weights"]) == set(again["weights"])
-    assert all(abs(w - again["weights"][k]) <= 1e-3 for k, w in shipped["weights"].items())
+    assert shipped.get("extend_threshold") == again.get("extend_threshold")
+    assert ("extend" in shipped) == ("extend" in again)
+    # the decision over the candidates, and the one over readings that extend a gazetteer name
+    for a, b in ((shipped, again), (shipped.get("extend"), again.get("extend"))):
+        if a is None:
+            continue
+        assert abs(a["bias"] - b["bias"]) <= 1e-3
+        assert set(a["weights"]) == set(b["weights"])
+        assert all(abs(w - b["weights"][k]) <= 1e-3 for k, w in a["weights"].items())
+
+
+def test_a_crf_reading_that_runs_past_a_gazetteer_name_may_replace_it(tmp_path: Path) -> None:
+    """A gazetteer name stood as it was, so 上海市慈善基金会徐汇区代表处 came out as
+    上海市慈善基金会 and 民政部社会工作司 as 民政部; a CRF reading that starts with the name and
+    runs on past it (through no punctuation and no other name) is a candidate that `extends`
+    it, and replaces it when it scores."""
+    from qun.models.gazetteer import load_gazetteer
+
+    text = "上海市慈善基金会徐汇区代表处向晨光社区发展中心捐赠10万元，民政部，表示支持"
+    gaz_name = OrgMention("上海市慈善基金会", 0, 8, "", "", "foundation", "nonprofit", "gazetteer")
+    later = OrgMention("民政部", 30, 33, "", "", "government", "government", "gazetteer")
+    rule = OrgMention("晨光社区发展中心", 15, 23, "", "", "ngo", "nonprofit", "rule")
+    # the whole reading; one across the rule's name; one across the comma; one that starts
+    # inside the gazetteer name
+    scored = [(0, 14, 0.9), (0, 18, 0.9), (30, 35, 0.9), (4, 14, 0.9)]
+    mentions = [gaz_name, rule, later]
+    fixed, cands = orgmerge.candidates(mentions, scored, None, text)
+    extending = [(c.start, c.end) for c in cands if c.extends is not None]
+    assert extending == [(0, 14)]
+    assert next(c for c in cands if c.extends is not None).extends is gaz_name
+    # without the text, no reading crosses a gazetteer name (as before)
+    assert all(c.extends is None for c in orgmerge.candidates(mentions, scored)[1])
+
+    gaz = load_gazetteer()
+
+    def kept(decide: orgmerge.Decider) -> list[tuple[str, str]]:
+        make = lambda s, e: model_mention(text, text, s, e, gaz)  # noqa: E731
+        out = decide.select(text, text, mentions, scored, gaz, make, _no)
+        return [(text[m.start : m.end], m.method) for m in out]
+
+    # a decision that scores the extension: the longer name stands, the rule's name beside it
+    scores = orgmerge.Decider({"src:rule": 10.0}, -5.0, 0.5, 0.5, ({"extends": 10.0}, -5.0))
+    assert kept(scores) == [
+        ("上海市慈善基金会徐汇区代表处", "model"),
+        ("晨光社区发展中心", "rule"),
+        ("民政部", "gazetteer"),
+    ]
+    # one that does not: the gazetteer's name stands as it was
+    doubts = orgmerge.Decider({"src:rule": 10.0}, -5.0, 0.5, 0.5, ({"extends": 2.0}, -5.0))
+    assert kept(doubts) == [
+        ("上海市慈善基金会", "gazetteer"),
+        ("晨光社区发展中心", "rule"),
+        ("民政部", "gazetteer"),
+    ]
+    # a decision without a model of its own for them keeps every gazetteer name
+    plain = orgmerge.Decider({"src:rule": 10.0}, -5.0, 0.5)
+    assert kept(plain)[0] == ("上海市慈善基金会", "gazetteer")
+    feats = orgmerge.features(text, cands[0], cands, gaz, set(range(len(text) + 1)), _no)
+    assert feats["extends"] == 1.0 and feats["ext_len:6"] == 1.0
+    assert feats["ext_type:foundation"] == 1.0
+    # the two decisions are fitted apart: the rows that extend a name move no other weight
+    xs = [{"src:crf": 1.0, "crf_p": p} for p in (0.9, 0.8, 0.2, 0.1)] * 3
+    ys = [1, 1, 0, 0] * 3
+    alone = orgmerge.fit(xs, ys, [1.0] * 12, tmp_path / "a.json.gz")
+    more = [{"extends": 1.0, "ext_type:government": 1.0}, {"extends": 1.0}] * 2
+    both = orgmerge.fit(xs + more, ys + [1, 0] * 2, [1.0] * 16, tmp_path / "b.json.gz")
+    assert alone["candidates"] == both["candidates"] == 12 and both["extending"] == 4
+    a, b = orgmerge.load(tmp_path / "a.json.gz"), orgmerge.load(tmp_path / "b.json.gz")
+    assert (a.weights, a.bias) == (b.weights, b.bias) and a.extend is None
+    assert b.extend_probability({"extends": 1.0, "ext_type:government": 1.0}) > 0.5
