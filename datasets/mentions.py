@@ -37,6 +37,8 @@ CONCEPT_SCHEMA = pa.schema(
     [
         *_COMMON,
         pa.field("concept", pa.string(), nullable=False),
+        pa.field("method", pa.string()),
+        pa.field("rule", pa.string()),
         pa.field("extractor_version", pa.string()),
     ]
 )

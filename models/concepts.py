@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -29,6 +29,8 @@ class Concept:
     pattern: re.Pattern[str]
     context: re.Pattern[str] | None
     forms: tuple[str, ...] = ()  # the literal forms (simplified Chinese and English)
+    # what each alternative of `pattern` is, by its group name: (method, rule), see ConceptMention
+    rules: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class ConceptMention:
     text: str
     start: int
     end: int
+    # what found it: method `form` (a listed form; rule: the form as listed, simplified) or
+    # `pattern` (rule: `zh_patterns[i]` / `en_patterns[i]`, the entry's i-th pattern, from 0)
+    method: str = "form"
+    rule: str = ""
 
 
 class LexiconError(ValueError):
@@ -47,19 +53,31 @@ def _compile(entry: dict[str, object]) -> Concept:
     cid = entry.get("id")
     if not isinstance(cid, str):
         raise LexiconError(f"concept without an id: {entry}")
-    alternatives: list[str] = []
     zh = [simplify(str(f)) for f in entry.get("zh", []) or []]  # type: ignore[union-attr]
-    alternatives += [re.escape(f) for f in sorted(zh, key=len, reverse=True)]
-    alternatives += [str(p) for p in entry.get("zh_patterns", []) or []]  # type: ignore[union-attr]
     en = sorted((str(f) for f in entry.get("en", []) or []), key=len, reverse=True)  # type: ignore[union-attr]
-    alternatives += [
-        r"(?<![A-Za-z-])" + re.escape(f).replace(r"\ ", r"[\s-]+") + r"(?![A-Za-z])" for f in en
+    zh_patterns = [str(p) for p in entry.get("zh_patterns", []) or []]  # type: ignore[union-attr]
+    en_patterns = [str(p) for p in entry.get("en_patterns", []) or []]  # type: ignore[union-attr]
+    alternatives: list[tuple[str, str, str]] = [  # (regex, method, rule)
+        *((re.escape(f), "form", f) for f in sorted(zh, key=len, reverse=True)),
+        *((p, "pattern", f"zh_patterns[{i}]") for i, p in enumerate(zh_patterns)),
+        *(
+            (
+                r"(?<![A-Za-z-])" + re.escape(f).replace(r"\ ", r"[\s-]+") + r"(?![A-Za-z])",
+                "form",
+                f,
+            )
+            for f in en
+        ),
+        *((p, "pattern", f"en_patterns[{i}]") for i, p in enumerate(en_patterns)),
     ]
-    alternatives += [str(p) for p in entry.get("en_patterns", []) or []]  # type: ignore[union-attr]
     if not alternatives:
         raise LexiconError(f"concept '{cid}' has no forms")
+    # each alternative in a group of its own: the match's last closed group names what found it
+    names = {f"_a{i}": (method, rule) for i, (_, method, rule) in enumerate(alternatives)}
     try:
-        pattern = re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+        pattern = re.compile(
+            "|".join(f"(?P<_a{i}>{a})" for i, (a, _, _) in enumerate(alternatives)), re.IGNORECASE
+        )
         context = re.compile(str(entry["context"]), re.I) if entry.get("context") else None
     except re.error as exc:
         raise LexiconError(f"concept '{cid}': bad pattern: {exc}") from exc
@@ -70,6 +88,7 @@ def _compile(entry: dict[str, object]) -> Concept:
         pattern,
         context,
         tuple(zh) + tuple(en),
+        names,
     )
 
 
@@ -115,7 +134,12 @@ def find_concepts(text: str, lexicon: tuple[Concept, ...] | None = None) -> list
                 sent = next(((a, b) for a, b in spans if a <= m.start() < b), (0, len(norm)))
                 if not concept.context.search(norm, sent[0], sent[1]):
                     continue
-            found.append(ConceptMention(concept.id, text[m.start() : m.end()], m.start(), m.end()))
+            method, rule = concept.rules.get(m.lastgroup or "", ("pattern", ""))
+            found.append(
+                ConceptMention(
+                    concept.id, text[m.start() : m.end()], m.start(), m.end(), method, rule
+                )
+            )
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[ConceptMention] = []
     for c in found:

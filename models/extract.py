@@ -14,7 +14,7 @@ from qun.models.orgs import STATISTICAL_DEFAULT, OrgMention, find_orgs
 from qun.models.relations import find_funding, find_partnerships
 from qun.models.textutil import detect_lang, sentences
 
-EXTRACTOR_VERSION = "0.8.13"  # bump when extraction output changes; recorded on every row
+EXTRACTOR_VERSION = "0.8.14"  # bump when extraction output changes; recorded on every row
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,14 @@ def _extract_window(text: str, options: ExtractOptions | None) -> dict[str, Any]
         ]
     if opts.concepts:
         out["concepts"] = [
-            {"concept": c.concept, "text": c.text, "start": c.start, "end": c.end}
+            {
+                "concept": c.concept,
+                "text": c.text,
+                "start": c.start,
+                "end": c.end,
+                "method": c.method,
+                "rule": c.rule,
+            }
             for c in find_concepts(text)
         ]
     return out
@@ -236,6 +243,8 @@ def _window_rows(text: str, statistical: Iterable[str]) -> dict[str, list[dict[s
                 "end": c.end,
                 "text": c.text,
                 "concept": c.concept,
+                "method": c.method,
+                "rule": c.rule,
                 "sentence": evidence_sentence(text, c.start, c.end, spans),
             }
             for c in find_concepts(text)

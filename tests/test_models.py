@@ -46,6 +46,38 @@ def test_hard_negatives_produce_no_concept(text):
     assert concepts(text) == []
 
 
+def test_each_concept_mention_says_which_form_or_pattern_found_it(tmp_path):
+    from qun.models.concepts import load_lexicon
+
+    found = find_concepts("各方開展相互促進的行動，推動集合影響力。Partners use Collective-Impact.")
+    assert [(c.concept, c.text, c.method, c.rule) for c in found] == [
+        ("mutually_reinforcing_activities", "相互促進的行動", "pattern", "zh_patterns[0]"),
+        ("collective_impact", "集合影響力", "form", "集合影响力"),  # the form as listed
+        ("collective_impact", "Collective-Impact", "form", "collective impact"),
+    ]
+    # a pattern's own groups do not hide which pattern matched
+    path = _lexicon_file(tmp_path, "    en_patterns: ['(sector|field)\\s+(eco)system', 'hub']\n")
+    lexicon = load_lexicon(path)
+    found = find_concepts("a field ecosystem, a hub, 慈善生态圈 and 公益生态", lexicon)
+    assert [(c.text, c.method, c.rule) for c in found] == [
+        ("field ecosystem", "pattern", "en_patterns[0]"),
+        ("hub", "pattern", "en_patterns[1]"),
+        ("慈善生态圈", "pattern", "zh_patterns[0]"),
+        ("公益生态", "form", "公益生态"),
+    ]
+    out = extract("推动集合影响力。")["concepts"]
+    assert out == [
+        {
+            "concept": "collective_impact",
+            "text": "集合影响力",
+            "start": 2,
+            "end": 7,
+            "method": "form",
+            "rule": "集合影响力",
+        }
+    ]
+
+
 def test_organizations_gazetteer_rules_and_offsets():
     text = "南都公益基金会向晨光社区发展中心捐赠300万元，中国社科院与北京市民政局联合主办论坛。"
     found = find_orgs(text)

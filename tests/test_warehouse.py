@@ -198,16 +198,23 @@ def test_running_out_of_the_memory_limit_is_one_line_naming_it(demo_dir: Path, t
     qun("trends", "--data-dir", str(data))  # the default limit is enough
 
 
-def test_funding_and_partnerships_written_before_their_method_column_still_read(
+def test_mentions_written_before_their_method_columns_still_read(
     demo_dir: Path, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns(".qun-state", "report"))
-    for spec in (mentions.FUNDING_SPEC, mentions.PARTNERSHIP_SPEC):
+    added = {
+        mentions.FUNDING_SPEC: ["method"],
+        mentions.PARTNERSHIP_SPEC: ["method"],
+        mentions.CONCEPT_SPEC: ["method", "rule"],
+    }
+    for spec, columns in added.items():
+        assert set(store.read(spec, data).column(columns[0]).to_pylist()) - {None}
         for part in store.part_files(spec, data):
-            pq.write_table(pq.read_table(part).drop_columns(["method"]), part)
+            pq.write_table(pq.read_table(part).drop_columns(columns), part)
     assert read.validate(data) == []
-    for spec in (mentions.FUNDING_SPEC, mentions.PARTNERSHIP_SPEC):
+    for spec, columns in added.items():
         table = store.read(spec, data)
-        assert table.num_rows and set(table.column("method").to_pylist()) == {None}
+        for column in columns:
+            assert table.num_rows and set(table.column(column).to_pylist()) == {None}
     qun("trends", "--data-dir", str(data))
