@@ -1,8 +1,9 @@
 """Training of the organization type classifier (`qun train types`): on the gazetteer's names
 and aliases (all scripts and languages), on the typed CLUENER training spans (`company` ->
 business, `government` -> government, `organization` -> the type its suffix implies, else
-other) and on the typed organizations of the real-train passages (models/data/relations_real,
-repeated REAL_REPEAT times: most of them are beyond the gazetteer, as users' text is); written
+other) and on the typed organizations of the real-train passages (models/data/relations_real
+and the waiting passages of real-train outlets in models/data/relations_real_pending, repeated
+REAL_REPEAT times: most of them are beyond the gazetteer, as users' text is); written
 as the compressed NumPy file that models.orgtypes loads. The real-heldout passages' organizations
 are never trained on: they measure the classifier.
 """
@@ -53,12 +54,14 @@ def cluener_examples(name: str) -> list[tuple[str, str, str]]:
 REAL_REPEAT = 3
 
 
-def real_examples(split: str) -> list[tuple[str, str, str]]:
+def real_examples(split: str, waiting: bool = False) -> list[tuple[str, str, str]]:
     """(name, type, group) of the typed organizations of a split of the real-derived passages;
-    group = the name."""
-    from qun.models.evaluate import load_real_passages
+    group = the name. `waiting`: those of the waiting passages of the split's outlets
+    (models/data/relations_real_pending) instead."""
+    from qun.models.evaluate import RELATIONS_REAL_PENDING, load_real_passages
 
-    rows = {(o["text"], o["type"]) for p in load_real_passages(split) for o in p["organizations"]}
+    passages = load_real_passages(split, RELATIONS_REAL_PENDING if waiting else None)
+    rows = {(o["text"], o["type"]) for p in passages for o in p["organizations"]}
     return [(name, otype, name) for name, otype in sorted(rows)]
 
 
@@ -91,8 +94,9 @@ def train(out: Path = MODEL_FILE, seed: int = 0, folds: int = 5) -> dict[str, An
     gaz = gazetteer_examples()
     clu_train = cluener_examples("cluener-train")
     clu_dev = cluener_examples("cluener-dev")
-    real_train = real_examples("real-train") * REAL_REPEAT
+    real_train = (real_examples("real-train") + real_examples("real-train", True)) * REAL_REPEAT
     real_heldout = real_examples("real-heldout")
+    waiting_heldout = real_examples("real-heldout", True)
     groups = sorted({g for _, _, g in gaz})
     random.Random(seed).shuffle(groups)
     fold_of = {g: i % folds for i, g in enumerate(groups)}
@@ -126,5 +130,7 @@ def train(out: Path = MODEL_FILE, seed: int = 0, folds: int = 5) -> dict[str, An
         "real_train_names": len(real_train) // REAL_REPEAT,
         "real_heldout_names": len(real_heldout),
         "real_heldout_accuracy": round(accuracy(model, real_heldout), 4),
+        "waiting_heldout_names": len(waiting_heldout),
+        "waiting_heldout_accuracy": round(accuracy(model, waiting_heldout), 4),
         "seed": seed,
     }
