@@ -731,6 +731,7 @@ _NER_ONLY_OPTIONS = {
     "window": "--window",
     "dropout": "--dropout",
     "learn_rate": "--learn-rate",
+    "refresh_names": "--refresh-names",
 }
 
 
@@ -738,7 +739,7 @@ def ner_train_options(args: argparse.Namespace) -> Any:
     """The TrainOptions of `qun train ner`: the flags given, TrainOptions' defaults otherwise."""
     from qun.models.ner_train import TrainOptions
 
-    given = {dest: getattr(args, dest) for dest in _NER_ONLY_OPTIONS}
+    given = {dest: getattr(args, dest) for dest in _NER_ONLY_OPTIONS if dest != "refresh_names"}
     return TrainOptions(seed=args.seed, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -784,10 +785,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         return cmd_train_ner_crf(args)
     if args.what == "org-merge":
         return cmd_train_org_merge(args)
-    from qun.models.ner import MODEL_DIR
+    from qun.models.ner import MODEL_DIR, gazetteer_names, write_feature_names
     from qun.models.ner_train import train
 
     options = ner_train_options(args)
+    if args.refresh_names:
+        write_feature_names(gazetteer_names())
     try:
         out = Path(args.out) if args.out else MODEL_DIR
         meta = train(out, options, log=lambda m: _say(args, m))
@@ -1194,6 +1197,13 @@ def build_parser() -> argparse.ArgumentParser:
     ner.add_argument("--window", type=int, help="encoder window (default: 2)")
     ner.add_argument("--dropout", type=float, help="dropout (default: 0.3)")
     ner.add_argument("--learn-rate", type=float, help="Adam rate (default: 0.0005)")
+    ner.add_argument(
+        "--refresh-names",
+        action="store_true",
+        default=None,
+        help="first rewrite models/data/ner_zh_names.txt (the gazetteer feature's names, frozen "
+        "so that the same command gives the same model) from today's gazetteer",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(

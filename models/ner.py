@@ -3,7 +3,9 @@ over one token per character, each token carrying its context as hashed features
 
 - NORM: the left character bigram, LEMMA: the right bigram (the largest gain on CLUENER);
 - TAG: the jieba word it sits in (B/M/E/S position and a coarse dictionary part of speech);
-- MORPH: longest-match B/I/O over the Chinese names of the gazetteer.
+- MORPH: longest-match B/I/O over Chinese names of the gazetteer, a list frozen in
+  `models/data/ner_zh_names.txt` (so that the gazetteer's growth does not change what
+  `qun train ner` writes; `qun train ner --refresh-names` takes today's gazetteer instead).
 
 Character tokens keep every entity boundary reachable (jieba words cross 4.5% of gold spans).
 The tokenizer is registered as `qun.zh_char_features.v1`; a trained pipeline lives in
@@ -32,6 +34,7 @@ from qun.models.textutil import detect_lang
 
 TOKENIZER = "qun.zh_char_features.v1"
 MODEL_DIR = Path(__file__).with_name("data") / "ner_zh"
+NAMES_FILE = Path(__file__).with_name("data") / "ner_zh_names.txt"
 FEATURES = ("lbi", "rbi", "jieba", "gaz")
 _UNIT = re.compile(r"[A-Za-z]+|[0-9]+|.", re.S)  # ASCII letter or digit runs are one token
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -80,8 +83,19 @@ def jieba_tags(text: str) -> list[str]:
 
 
 def gazetteer_names() -> list[str]:
-    """Chinese names and aliases of the gazetteer (the MORPH feature's vocabulary)."""
+    """Chinese names and aliases of today's gazetteer (`--refresh-names` writes them to
+    NAMES_FILE)."""
     return sorted(a for a in load_gazetteer().aliases if len(a) >= 2 and _CJK.search(a))
+
+
+def feature_names(path: Path = NAMES_FILE) -> list[str]:
+    """The MORPH feature's vocabulary that training reads: one name per line of NAMES_FILE. A
+    trained model carries its own copy (in its `tokenizer` file) and reads that one."""
+    return sorted({line.strip() for line in path.read_text("utf-8").splitlines() if line.strip()})
+
+
+def write_feature_names(names: Iterable[str], path: Path = NAMES_FILE) -> None:
+    path.write_text("".join(f"{n}\n" for n in sorted(set(names))), "utf-8")
 
 
 class CharFeatureTokenizer:
@@ -168,7 +182,7 @@ class CharFeatureTokenizer:
 def make_tokenizer(features: str = ",".join(FEATURES)) -> Any:
     def create(nlp: Language) -> CharFeatureTokenizer:
         chosen = [f for f in features.split(",") if f]
-        names = gazetteer_names() if "gaz" in chosen else ()
+        names = feature_names() if "gaz" in chosen else ()
         return CharFeatureTokenizer(nlp.vocab, chosen, names)
 
     return create

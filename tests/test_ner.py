@@ -36,27 +36,30 @@ def test_corpora_readers_convert_inclusive_ends_and_bmes():
     assert sum(len(e.spans) for e in msra) == 1331
 
 
+def test_the_shipped_model_was_trained_on_the_frozen_names():
+    """`qun train ner` reads the gazetteer feature's names from models/data/ner_zh_names.txt;
+    the shipped model carries the same list, so the command can write it again."""
+    from qun.models.ner import MODEL_DIR, feature_names
+
+    shipped = json.loads((MODEL_DIR / "tokenizer").read_text("utf-8"))
+    assert shipped["names"] == feature_names() and len(shipped["names"]) > 800
+
+
 @pytest.mark.slow
 @needs_data
 def test_short_training_run_saves_a_model_that_loads_and_evaluates(tmp_path: Path):
+    def train(out: Path) -> dict:
+        args = ("--steps", "30", "--eval-every", "15", "--limit", "150", "-q")
+        return json.loads(qun("train", "ner", "--out", str(out), *args).stdout)
+
     out = tmp_path / "ner"
-    meta = json.loads(
-        qun(
-            "train",
-            "ner",
-            "--out",
-            str(out),
-            "--steps",
-            "30",
-            "--eval-every",
-            "15",
-            "--limit",
-            "150",
-            "-q",
-        ).stdout
-    )
+    meta = train(out)
     assert meta["best_step"] in (15, 30)
     assert (out / "config.cfg").exists() and (out / "training.json").exists()
+    # the same command writes the same weights
+    train(tmp_path / "again")
+    for part in ("tok2vec/model", "ner/model", "tokenizer"):
+        assert (out / part).read_bytes() == (tmp_path / "again" / part).read_bytes(), part
     scores = json.loads(
         qun("eval", "ner", "--dataset", "cluener-dev", "--model", str(out), "--json").stdout
     )
