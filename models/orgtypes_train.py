@@ -71,7 +71,9 @@ def fit(examples: Iterable[tuple[str, str, str]], c: float = 8.0, seed: int = 0)
     rows = list(examples)
     x = vectorizer().transform([r[0] for r in rows])
     y = [r[1] for r in rows]
-    clf = LogisticRegression(C=c, max_iter=2000, random_state=seed)
+    # fitted to convergence, so that the weights do not depend on the installed scikit-learn
+    # and SciPy (at the default tolerance it stopped after 141 iterations)
+    clf = LogisticRegression(C=c, tol=1e-8, max_iter=50_000, random_state=seed)
     clf.fit(x, y)
     return TypeModel(
         tuple(clf.classes_),
