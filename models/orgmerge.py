@@ -376,24 +376,20 @@ def fit(
     return data["trained"]
 
 
-TOL = 1e-8  # the solver's tolerance: predictions within 2e-5 of the optimum's
-
-
 def _fit(
     xs: list[dict[str, float]], ys: list[int], ws: list[float]
 ) -> tuple[float, dict[str, float]]:
     from collections import Counter
 
     from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+
+    from qun.models.fitting import logistic_regression
 
     seen = Counter(k for x in xs for k in x)
     xs = [{k: v for k, v in x.items() if seen[k] >= 2} for x in xs]
     vec = DictVectorizer()
     matrix = vec.fit_transform(xs)
-    # fitted to convergence: stopped at the default tolerance, the weights depended on the
-    # installed scikit-learn and SciPy (bias −4.09 or −4.28 where the optimum is −6.23)
-    clf = LogisticRegression(C=1.0, tol=TOL, max_iter=50_000)
+    clf = logistic_regression(1.0)  # (bias −4.09 or −4.28 unconverged; the optimum −6.23)
     clf.fit(matrix, ys, sample_weight=ws)
     weights = {
         name: round(float(w), 5)

@@ -66,14 +66,12 @@ def real_examples(split: str, waiting: bool = False) -> list[tuple[str, str, str
 
 
 def fit(examples: Iterable[tuple[str, str, str]], c: float = 8.0, seed: int = 0) -> TypeModel:
-    from sklearn.linear_model import LogisticRegression
+    from qun.models.fitting import logistic_regression
 
     rows = list(examples)
     x = vectorizer().transform([r[0] for r in rows])
     y = [r[1] for r in rows]
-    # fitted to convergence, so that the weights do not depend on the installed scikit-learn
-    # and SciPy (at the default tolerance it stopped after 141 iterations)
-    clf = LogisticRegression(C=c, tol=1e-8, max_iter=50_000, random_state=seed)
+    clf = logistic_regression(c, seed)
     clf.fit(x, y)
     return TypeModel(
         tuple(clf.classes_),

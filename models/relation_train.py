@@ -211,7 +211,8 @@ def _fit(
     examples: list[tuple[list[str], str]], weights: list[float], opts: RelationTrainOptions
 ) -> Linear:
     from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+
+    from qun.models.fitting import logistic_regression
 
     counts = Counter(f for feats, _ in examples for f in set(feats))
     keep = {f for f, n in counts.items() if n >= opts.min_count}
@@ -219,9 +220,7 @@ def _fit(
     labels = [label for _, label in examples]
     vec = DictVectorizer(sort=True)
     x = vec.fit_transform(rows)
-    # fitted to convergence, so that the weights do not depend on the installed scikit-learn
-    # and SciPy (at the default tolerance the parts stopped after 36-84 iterations)
-    clf = LogisticRegression(C=opts.c, tol=1e-8, max_iter=50_000, random_state=opts.seed)
+    clf = logistic_regression(opts.c, opts.seed)
     clf.fit(x, labels, sample_weight=weights)
     classes = [str(c) for c in clf.classes_]
     coef = clf.coef_
