@@ -462,6 +462,11 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
             "real-train, real-heldout or real (passages from real pages, split by outlet), "
             "or waiting-heldout (waiting passages of held-out outlets)"
         )
+    if args.errors and split not in ("dev", "test", "all", "real-train"):
+        raise UserError(
+            "--errors is for dev, test, all or real-train: the held-out passages are for "
+            "scores only (reading their errors would tune the extractors to them)"
+        )
     from qun.models.relation_model import load_model
 
     model = load_model()
@@ -469,10 +474,16 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
         raise UserError("the learned relation component is not installed (qun train relations)")
     setups = {"rules": None, "rules+model": model}
     results: dict[str, tuple[int, dict[str, Any]]] = {}
+    errors: list[dict[str, Any]] = []
     for name, passages in sets.items():
         counts: dict[str, list] = {}
         for setup, component in setups.items():
-            result = evaluate_relations(passages, model=component)
+            # each error once: from the split itself, not again from its gazetteer groups
+            keep: list[dict[str, Any]] | None = None
+            if args.errors and setup == "rules+model" and ", " not in name:
+                keep = []
+            result = evaluate_relations(passages, model=component, errors=keep)
+            errors += [{"split": name, **e} for e in keep or []]
             rows = result["per_passage"]
             counts[setup] = rows
             scores: dict[str, Any] = {}
@@ -492,6 +503,16 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
             for task in ("funding", "partnerships")
         }
         results[f"{name}/rules+model"][1]["f1_gain_over_rules"] = gain
+    if args.errors:
+        from collections import Counter
+
+        with open(args.errors, "w", encoding="utf-8") as fh:
+            for row in errors:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        kinds = Counter(f"{e['task']}, {e['kind']}: {e['error_kind']}" for e in errors)
+        print(f"{len(errors)} errors written to {args.errors}", file=sys.stderr)
+        for what, n in kinds.most_common():
+            print(f"  {n:5d}  {what}", file=sys.stderr)
     if args.json:
         print(json.dumps({k: v for k, (_, v) in results.items()}))
         return 0
@@ -1137,6 +1158,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="for ner: a trained recognizer (default: models/data/ner_zh if present)",
     )
     p.add_argument("--json", action="store_true", help="print scores as JSON")
+    p.add_argument(
+        "--errors",
+        metavar="FILE",
+        help="for relations: write every funding and partnership record scored wrong or "
+        "missed (rules and learned component, as extraction runs), one JSON object a line, "
+        "with what went wrong; not for the held-out passages, which are for scores only",
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser(

@@ -210,13 +210,84 @@ def _key(name: str | None) -> str | None:
     return _name_key(name.strip()) if name else None
 
 
-def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> dict[str, Any]:
+def _roles_error(gold: tuple[Any, ...], pred: tuple[Any, ...], found: set[str]) -> str:
+    """What differs between a gold funding record and a predicted one of the same sum."""
+    for at, role in ((0, "giver"), (3, "receiver")):
+        if pred[at] == gold[at] or (at == 3 and gold[at] is None):
+            continue
+        if pred[at] is None:
+            return f"{role} not named"
+        if gold[at] is None:
+            return f"{role} named where the gold has none"
+        if gold[at] not in found:
+            overlap = gold[at] in pred[at] or pred[at] in gold[at]
+            return f"{role}'s name read " + ("with other bounds" if overlap else "nowhere")
+        return f"{role} another organization"
+    return "roles"
+
+
+def _funding_error(
+    pid: str,
+    kind: str,
+    record: tuple[Any, ...],
+    others: list[tuple[Any, ...]],
+    found: set[str],
+) -> dict[str, Any]:
+    """A funding record scored wrong (`others`: the gold records) or missed (`others`: the
+    predictions nothing matched), with what went wrong."""
+    same = [o for o in others if o[1:3] == record[1:3]]
+    if not same:
+        what = "sum not taken as a gift" if kind == "missed" else "sum not a gift in the gold"
+    elif kind == "missed":
+        what = _roles_error(record, same[0], found)
+    else:
+        what = _roles_error(same[0], record, found)
+    funder, amount, currency, recipient = record
+    return {
+        "passage": pid,
+        "task": "funding",
+        "kind": kind,
+        "record": {
+            "funder": funder,
+            "amount": amount,
+            "currency": currency,
+            "recipient": recipient,
+        },
+        "error_kind": what,
+    }
+
+
+def _pair_error(pid: str, kind: str, pair: frozenset[Any], names: set[str]) -> dict[str, Any]:
+    """A partnership missed (`names`: the organizations extraction found) or scored wrong
+    (`names`: the gold's organizations), with what went wrong."""
+    if kind == "missed":
+        what = "pair not read" if pair <= names else "organization not found"
+    else:
+        what = (
+            "no such partnership in the gold" if pair <= names else "organization not in the gold"
+        )
+    return {
+        "passage": pid,
+        "task": "partnerships",
+        "kind": kind,
+        "record": {"orgs": sorted(str(x) for x in pair)},
+        "error_kind": what,
+    }
+
+
+def evaluate_relations(
+    passages: list[dict[str, Any]],
+    model: Any = DEFAULT,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Organizations (passage, name), funding records (funder, amount, currency, and recipient
     where the gold names one; a gift whose sum the text does not give is not scored),
     partnerships (unordered pair) with direction accuracy, and concepts (passage, id).
     `model`: the learned relation component combined with the rules (default: the shipped
     one, as extraction uses it; None: the rules alone). `per_passage` holds each passage's
-    (tp, fp, fn) per task, in the passages' order (for f1_interval and f1_difference)."""
+    (tp, fp, fn) per task, in the passages' order (for f1_interval and f1_difference).
+    `errors`, when given, receives every funding and partnership record scored wrong or
+    missed, with what went wrong (`error_kind`)."""
     from qun.models.relations import find_funding, find_partnerships
 
     tp = fp = fn = 0
@@ -233,6 +304,7 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
         orgs = find_orgs(text)
         gold_here = {(pid, _name_key(o["text"])) for o in p["organizations"]}
         pred_here = {(pid, _name_key(m.text)) for m in orgs}
+        found = {name for _, name in pred_here}  # the organizations extraction found
         here_o = score(gold_here, pred_here)
         gold_o |= gold_here
         pred_o |= pred_here
@@ -254,10 +326,13 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
             if g["amount"] is not None
         }
         remaining = [r for r in remaining if (r[0], r[3]) not in unsummed]
-        for g in p["funding"]:
-            if g["amount"] is None:
-                continue
-            want = (_key(g["funder"]), float(g["amount"]), g["currency"], _key(g["recipient"]))
+        missed: list[tuple[Any, ...]] = []
+        wanted = [
+            (_key(g["funder"]), float(g["amount"]), g["currency"], _key(g["recipient"]))
+            for g in p["funding"]
+            if g["amount"] is not None
+        ]
+        for want in wanted:
             match = next(
                 (
                     r
@@ -268,10 +343,14 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
             )
             if match is None:
                 fn += 1
+                missed.append(want)
             else:
                 tp += 1
                 remaining.remove(match)
         fp += len(remaining)
+        if errors is not None:
+            errors += [_funding_error(pid, "missed", g, remaining, found) for g in missed]
+            errors += [_funding_error(pid, "wrong", r, wanted, found) for r in remaining]
         gold_p = {
             frozenset((_key(a), _key(b))): d
             for (a, b), d in ((q["orgs"], q["direction"]) for q in p["partnerships"])
@@ -287,6 +366,14 @@ def evaluate_relations(passages: list[dict[str, Any]], model: Any = DEFAULT) -> 
             else:
                 pfp += 1
         pfn += len(set(gold_p) - set(pred_p))
+        if errors is not None:
+            gold_names = {_key(o["text"]) for o in p["organizations"]}
+            errors += [
+                _pair_error(pid, "missed", pair, found) for pair in gold_p if pair not in pred_p
+            ]
+            errors += [
+                _pair_error(pid, "wrong", pair, gold_names) for pair in pred_p if pair not in gold_p
+            ]
         gold_here = {(pid, c["concept"]) for c in p["concepts"]}
         pred_here = {(pid, c.concept) for c in find_concepts(text)}
         here_c = score(gold_here, pred_here)

@@ -8,9 +8,12 @@ funder, co_funder, recipient, partner).
 
     python scripts/relation_thresholds.py drop_amount=0.3 recipient=0.3
     python scripts/relation_thresholds.py --counts oof.json partner=0.6
+    python scripts/relation_thresholds.py --errors oof-errors.jsonl
 
 Prints funding and partnership tp / fp / fn and F1 summed over the folds; `--counts FILE`
-also saves each passage's counts (dataset `oof`) for `scripts/relation_counts.py compare`.
+also saves each passage's counts (dataset `oof`) for `scripts/relation_counts.py compare`;
+`--errors FILE` writes every record scored wrong or missed out of fold, with what went wrong
+(as `qun eval relations --errors` does), and prints how many of each kind.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import hashlib
 import json
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -43,9 +47,14 @@ def _fold(passage: dict) -> int:
 
 
 def main(argv: list[str]) -> None:
-    counts_path = None
-    if argv[:1] == ["--counts"]:
-        counts_path, argv = Path(argv[1]), argv[2:]
+    counts_path = errors_path = None
+    while argv[:1] in (["--counts"], ["--errors"]):
+        if argv[0] == "--counts":
+            counts_path = Path(argv[1])
+        else:
+            errors_path = Path(argv[1])
+        argv = argv[2:]
+    errors: list[dict] = []
     changes = {k: float(v) for k, v in (a.split("=", 1) for a in argv)}
     thresholds = replace(Thresholds(), **changes)
     opts = rt.RelationTrainOptions()
@@ -73,7 +82,7 @@ def main(argv: list[str]) -> None:
             with gzip.open(path, "wt", encoding="utf-8") as fh:
                 json.dump(data, fh)
             held = [p for p in real if _fold(p) == k]
-            scores = evaluate_relations(held, model=load_model(path))
+            scores = evaluate_relations(held, model=load_model(path), errors=errors)
         rows += [(p["id"], r) for p, r in zip(held, scores["per_passage"], strict=True)]
         for name, total in totals.items():
             s = scores[name]
@@ -82,6 +91,12 @@ def main(argv: list[str]) -> None:
         from relation_counts import write_counts
 
         write_counts(counts_path, {"oof": rows})
+    if errors_path is not None:
+        with errors_path.open("w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in errors)
+        kinds = Counter(f"{e['task']}, {e['kind']}: {e['error_kind']}" for e in errors)
+        for what, n in kinds.most_common():
+            print(f"{n:5d}  {what}")
     print(json.dumps(asdict(thresholds)))
     for name, (tp, fp, fn) in totals.items():
         print(f"{name}: tp {tp} fp {fp} fn {fn} F1 {2 * tp / (2 * tp + fp + fn):.4f}")

@@ -144,6 +144,57 @@ def test_an_unsummed_gift_is_neither_a_hit_nor_an_error() -> None:
     assert result["organizations"].f1 == 1.0
 
 
+def test_errors_name_each_wrong_or_missed_record_and_what_went_wrong() -> None:
+    """A gift read with the wrong giver is one wrong and one missed record, both "giver
+    another organization"; a sum the gold does not count is "not a gift in the gold"; a gold
+    pair extraction does not read between two names it finds is "pair not read"."""
+    text = (
+        "南都公益基金会与晨光社区发展中心签署合作协议。"
+        "晨光社区发展中心向南都公益基金会捐赠50万元。"
+        "爱德基金会向晨光社区发展中心捐赠20万元。"
+    )
+    orgs = [
+        ("南都公益基金会", "foundation"),
+        ("晨光社区发展中心", "ngo"),
+        ("爱德基金会", "foundation"),
+    ]
+    passage = _one_gift(text, orgs, {"amount": 500000, "currency": "CNY", "amount_text": "50万元"})
+    passage["partnerships"] = [
+        {"orgs": ["爱德基金会", "南都公益基金会"], "relation": "other", "direction": "horizontal"}
+    ]
+    errors: list[dict] = []
+    result = evaluate.evaluate_relations([passage], errors=errors)
+    assert result["organizations"].f1 == 1.0
+    funding = {
+        (e["kind"], e["record"]["amount"], e["error_kind"])
+        for e in errors
+        if e["task"] == "funding"
+    }
+    assert funding == {
+        ("missed", 500000.0, "giver another organization"),
+        ("wrong", 500000.0, "giver another organization"),
+        ("wrong", 200000.0, "sum not a gift in the gold"),
+    }
+    assert (result["funding"].fp, result["funding"].fn) == (2, 1)
+    pairs = [e for e in errors if e["task"] == "partnerships"]
+    kinds = {(e["kind"], tuple(e["record"]["orgs"]), e["error_kind"]) for e in pairs}
+    assert ("missed", ("南都公益基金会", "爱德基金会"), "pair not read") in kinds
+    assert len(pairs) == result["partnerships"].fp + result["partnerships"].fn
+    assert all(e["passage"] == "t" for e in errors)
+
+
+def test_eval_relations_writes_errors_but_never_for_held_out_passages(tmp_path) -> None:
+    out = tmp_path / "errors.jsonl"
+    run = qun("eval", "relations", "--dataset", "test", "--errors", str(out), "--json")
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    scores = json.loads(run.stdout)["test/rules+model"]
+    wrong = sum(scores[t]["fp"] + scores[t]["fn"] for t in ("funding", "partnerships"))
+    assert len(rows) == wrong and {r["split"] for r in rows} <= {"test"}
+    for name in ("real-heldout", "waiting-heldout", "real"):
+        bad = qun("eval", "relations", "--dataset", name, "--errors", str(out), check=False)
+        assert bad.returncode == 1 and "scores only" in bad.stderr
+
+
 def test_eval_relations_scores_the_held_out_outlets() -> None:
     out = json.loads(qun("eval", "relations", "--dataset", "real-heldout", "--json").stdout)
     assert set(out) == {
