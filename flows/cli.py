@@ -441,6 +441,7 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
         f1_interval,
         gazetteer_groups,
         relation_passages,
+        write_errors,
     )
 
     split = "all" if args.dataset == "cluener-dev" else args.dataset
@@ -504,14 +505,9 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
         }
         results[f"{name}/rules+model"][1]["f1_gain_over_rules"] = gain
     if args.errors:
-        from collections import Counter
-
-        with open(args.errors, "w", encoding="utf-8") as fh:
-            for row in errors:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        kinds = Counter(f"{e['task']}, {e['kind']}: {e['error_kind']}" for e in errors)
+        kinds = write_errors(Path(args.errors), errors)
         print(f"{len(errors)} errors written to {args.errors}", file=sys.stderr)
-        for what, n in kinds.most_common():
+        for what, n in kinds:
             print(f"  {n:5d}  {what}", file=sys.stderr)
     if args.json:
         print(json.dumps({k: v for k, (_, v) in results.items()}))

@@ -23,7 +23,6 @@ import hashlib
 import json
 import sys
 import tempfile
-from collections import Counter
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from qun.models.evaluate import (
     evaluate_relations,
     load_real_passages,
     outlet_of,
+    write_errors,
 )
 from qun.models.relation_model import Thresholds, load_model
 
@@ -92,10 +92,7 @@ def main(argv: list[str]) -> None:
 
         write_counts(counts_path, {"oof": rows})
     if errors_path is not None:
-        with errors_path.open("w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in errors)
-        kinds = Counter(f"{e['task']}, {e['kind']}: {e['error_kind']}" for e in errors)
-        for what, n in kinds.most_common():
+        for what, n in write_errors(errors_path, errors):
             print(f"{n:5d}  {what}")
     print(json.dumps(asdict(thresholds)))
     for name, (tp, fp, fn) in totals.items():
