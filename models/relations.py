@@ -560,6 +560,13 @@ class FundingCandidate:
     clause: tuple[int, int] = (0, 0)  # the amount's clause (between commas, semicolons, colons)
     # the sentence's other amounts (value, currency); None when it has more than MAX_OTHERS
     others: tuple[tuple[float, str], ...] | None = ()
+    # a list of organizations paired in order with a list of amounts (A和B分别拿出20万元和10万元),
+    # when this amount is one of them: the organization in its place, whether it gives or
+    # receives, and the whole list. Applied when the roles are decided, not in the rules'
+    # reading above, which the learned role part sees as a feature.
+    paired: OrgMention | None = None
+    paired_role: str = ""
+    together: tuple[OrgMention, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -590,6 +597,42 @@ def _respectively(
         return []
     group = _group(orgs, norm, before[0]) if len(before) > 1 else before
     return group if len(group) == len(amounts) else []
+
+
+_EACH = re.compile(r"分别|各自")
+_AMOUNT_JOIN = re.compile(r"\s*(?:和|及|与|、|以及|,|，|and)?\s*")
+
+
+def _paired(
+    norm: str, lo: int, hi: int, orgs: list[OrgMention], amounts: list[Amount]
+) -> tuple[dict[int, OrgMention], str]:
+    """A list of organizations right before 分别/各自 and the list of amounts after it, paired
+    in order (A与B今年分别拨出60万令吉和6万令吉; A和B两家企业分别拿出…;
+    A和B分别获得X资助20万元和10万元): {id(amount): its organization} and their role (recipient
+    after a receiving word, else funder); ({}, "") when there are no such lists as long."""
+    if len(amounts) < 2:
+        return {}, ""
+    for each in _EACH.finditer(norm, lo, hi):
+        before = [o for o in orgs if o.end <= each.start()]
+        # the list stands right before 分别, a few words between (两家企业, 今年)
+        if not before or each.start() - before[-1].end > 8:
+            continue
+        if re.search(r"[，,；;：:。]", norm[before[-1].end : each.start()]):
+            continue
+        group = _group(orgs, norm, before[-1])
+        after = [a for a in amounts if a.start >= each.end()]
+        if len(group) < 2 or not after or re.search(r"[；;。]", norm[each.end() : after[0].start]):
+            continue
+        run = [after[0]]
+        for a in after[1:]:
+            if not _AMOUNT_JOIN.fullmatch(norm, run[-1].end, a.start):
+                break
+            run.append(a)
+        if len(run) == len(group):
+            receives = _PASSIVE.search(norm, each.end(), run[0].start)
+            role = "recipient" if receives else "funder"
+            return {id(a): o for a, o in zip(run, group, strict=True)}, role
+    return {}, ""
 
 
 _HEADLINE = re.compile(r"[\s“”\"「」]*[！!…—]*")
@@ -636,6 +679,7 @@ def funding_candidates(
             s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
         s_amounts = [a for a in amounts if lo <= a.start < hi]
         each = _respectively(norm, lo, hi, s_orgs, s_amounts)
+        paired, paired_role = _paired(norm, lo, hi, s_orgs, s_amounts)
         # searches that depend on the sentence or clause, not the amount, run once each: a
         # sentence with many amounts (a grant list) costs linear, not quadratic, time
         if s_amounts and _VETO.search(norm, lo, hi):
@@ -699,9 +743,29 @@ def funding_candidates(
                     None
                     if len(s_amounts) > MAX_OTHERS + 1
                     else tuple((x.value, x.currency) for x in s_amounts if x is not amount),
+                    paired.get(id(amount)),
+                    paired_role,
+                    tuple(paired.values()),
                 )
             )
     return out
+
+
+def _with_pairing(
+    cand: FundingCandidate, funders: list[OrgMention | None], recipient: OrgMention | None
+) -> tuple[list[OrgMention | None], OrgMention | None]:
+    """Roles with the candidate's paired organization in its place (A和B分别拿出20万元和10万元:
+    A gives the first; A和B分别获得X资助…: A receives it, the others of the list give nothing)."""
+    if cand.paired is None:
+        return funders, recipient
+    group = {o.org_id for o in cand.together}
+    if cand.paired_role == "recipient":
+        givers = [f for f in funders if f is not None and f.org_id not in group]
+        givers = givers or [f for f in cand.funders if f is not None and f.org_id not in group]
+        return givers or [None], cand.paired
+    if recipient is not None and recipient.org_id in group:
+        recipient = None
+    return [cand.paired], recipient
 
 
 def _decide_funding(
@@ -715,7 +779,8 @@ def _decide_funding(
     the likeliest of the others, joined by those listed with it (A、B和C各获1000令吉)."""
     t = model.thresholds
     s_orgs = [o for o in orgs if cand.lo <= o.start and o.end <= cand.hi]
-    if cand.listed is not None:
+    if cand.listed is not None and cand.paired_role != "recipient":
+        # (A和B分别获得…: the list receives; its giver is the model's to find)
         return None if cand.negative else (cand.funders, cand.recipient, [])
     if cand.hard_negative:
         return None  # a budget, spending, fundraising, price or salary cue in the clause
@@ -790,6 +855,9 @@ def _decide_funding(
             and o.org_id not in taken | aside | {recipient.org_id}
             and roles[id(o)]["recipient"] >= t.co_recipient
         ]
+    if cand.paired is not None:  # A和B分别拿出20万元和10万元: the one in this amount's place
+        funders, recipient = _with_pairing(cand, funders, recipient)
+        also = []
     return (funders or [None]), recipient, also
 
 
@@ -865,18 +933,20 @@ def find_funding(
         if model is None:
             if not cand.rules_accept:
                 continue
-            funders, recipient, also = cand.funders, cand.recipient, []
+            funders, recipient = _with_pairing(cand, cand.funders, cand.recipient)
+            also = []
         else:
             decided = _decide_funding(norm, cand, orgs, model)
             if decided is None:
                 continue
             funders, recipient, also = decided
         decided_recipient = recipient
+        rule_funders, rule_recipient = _with_pairing(cand, cand.funders, cand.recipient)
         if cand.listed is not None:
             method = "list"
         elif cand.rules_accept and (
-            {_oid(f) for f in funders} == {_oid(f) for f in cand.funders}
-            and _oid(recipient) == _oid(cand.recipient)
+            {_oid(f) for f in funders} == {_oid(f) for f in rule_funders}
+            and _oid(recipient) == _oid(rule_recipient)
         ):
             method = "rules"
         else:

@@ -91,6 +91,28 @@ def _records(text: str) -> set[tuple[str | None, float, str | None]]:
                 ("北方科技有限公司", 1e6, "西部助学促进会"),
             },
         ),
+        # the list right before 分别 is paired with the amounts after it, whatever the
+        # sentence names before the list or after the amounts
+        (
+            "据《东岸晚报》报道，青禾基金与南屿教育基金今年分别拨出80万令吉和8万令吉，资助山区华小。",
+            {("青禾基金", 8e5, None), ("南屿教育基金", 8e4, None)},
+        ),
+        (
+            "启动仪式上，恒远科技有限公司和北辰物流有限公司两家企业分别拿出30万元和20万元，"
+            "注入星河慈善基金会设立的社区专项基金。",
+            {
+                ("恒远科技有限公司", 3e5, "星河慈善基金会"),
+                ("北辰物流有限公司", 2e5, "星河慈善基金会"),
+            },
+        ),
+        # … and with a receiving word the list receives, in order
+        (
+            "长河社工服务中心和北方青年发展协会分别获得南岭公益基金会资助20万元和15万元。",
+            {
+                ("南岭公益基金会", 2e5, "长河社工服务中心"),
+                ("南岭公益基金会", 1.5e5, "北方青年发展协会"),
+            },
+        ),
         # a grant table in English: organization, amount; organization, amount
         (
             "Grants paid (2024): Hill Country Literacy Alliance, US$80,000; Delta Youth Trust, "
