@@ -149,7 +149,8 @@ def passage_examples(
             )
             role_ex.append((feats, label))
     rule_pairs = {
-        frozenset((_k(q.a.text), _k(q.b.text))) for q in find_partnerships(text, model=None)
+        frozenset((_k(q.a.text), _k(q.b.text)))
+        for q in find_partnerships(text, model=None, lists=False)
     }
     gold_pairs = [tuple(q["orgs"]) for q in p["partnerships"]]
     gold_funds = [

@@ -1016,11 +1016,46 @@ def find_funding(
     return out
 
 
+_WITH_EACH = re.compile(r"(?:分别|各自)?(?:与|同|跟)\s*[「“『《\"]?\s*$")
+_MANY_SIDED = re.compile(r"[三四五六七八九十多]方|各方|共同|联合|一起|一道|携手")
+
+
+def _listed_apart(
+    norm: str, lo: int, hi: int, orgs: list[OrgMention]
+) -> tuple[set[frozenset[str]], list[tuple[OrgMention, OrgMention]]]:
+    """A list after 与 (or 分别与) whose members each sign with the one before it (A与B、C和D签署
+    合作协议; A现场分别与B、C和D签订协议), unless the agreement has many sides (三方协议, 共同
+    签署): the pairs of its members, which are not partners, and the pairs of A, when the
+    same clause names it, with each member."""
+    apart: set[frozenset[str]] = set()
+    star: list[tuple[OrgMention, OrgMention]] = []
+    for first in orgs:
+        if not _WITH_EACH.search(norm, max(lo, first.start - 6), first.start):
+            continue
+        members = [o for o in _group(orgs, norm, first) if o.start >= first.start]
+        if len(members) < 2:
+            continue
+        trig = _PARTNER.search(norm, members[-1].end, hi)
+        if trig is None or next(k for k, v in trig.groupdict().items() if v) != "agreement":
+            continue
+        if re.search(r"[，,；;。]", norm[members[-1].end : trig.start()]) or _MANY_SIDED.search(
+            norm, lo, hi
+        ):
+            continue
+        apart |= {frozenset((a.org_id, b.org_id)) for a, b in combinations(members, 2)}
+        before = [o for o in orgs if o.end <= first.start and o not in members]
+        if before and not re.search(r"[，,；;。]", norm[before[-1].end : first.start]):
+            star += [(before[-1], m) for m in members]
+    return apart, star
+
+
 def find_partnerships(
-    text: str, orgs: list[OrgMention] | None = None, model: Any = DEFAULT
+    text: str, orgs: list[OrgMention] | None = None, model: Any = DEFAULT, lists: bool = True
 ) -> list[Partnership]:
     """Partnerships of `text`: the rules' pairs, plus the pairs the learned component is sure
-    of (`model`: default the shipped one, None for the rules alone)."""
+    of (`model`: default the shipped one, None for the rules alone), less the pairs of a list
+    whose members each sign with the one before it (`lists`: False keeps them, as the rules'
+    reading the learned component trains on)."""
     norm = simplify(text)
     orgs = find_orgs(text) if orgs is None else orgs
     orgs = [o for o in with_anaphora(norm, orgs) if not _reporter(norm, o)]
@@ -1028,6 +1063,7 @@ def find_partnerships(
     out: list[Partnership] = []
     seen: set[tuple[str, str, int]] = set()
     for lo, hi in sentences(norm):
+        first_here = len(out)  # the pairs of this sentence start here
         s_orgs = [o for o in orgs if lo <= o.start and o.end <= hi]
         both = _BOTH.search(norm, lo, hi)
         if len(s_orgs) < 2 and both is None:
@@ -1121,6 +1157,12 @@ def find_partnerships(
                 out.append(Partnership(a, b, relation, direction(a, b), _evidence(lo, hi, a, b)))
         if model is not None:
             out += _model_partnerships(norm, lo, hi, s_orgs, model, seen)
+        apart, star = _listed_apart(norm, lo, hi, s_orgs) if lists else (set(), [])
+        if apart:
+            out[first_here:] = [
+                q for q in out[first_here:] if frozenset((q.a.org_id, q.b.org_id)) not in apart
+            ]
+            _add_pairs(out, seen, star, "agreement", lo, hi)
     return out
 
 

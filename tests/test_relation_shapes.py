@@ -592,6 +592,24 @@ def test_reporting_outlet_takes_no_part() -> None:
             "本次论坛由深圳国际公益学院主办，明德公益基金会、恒信集团等机构派员参会。",
             set(),
         ),
+        # a list after 与 signs, each member with the one before it, not with each other
+        (
+            "星河公益基金会同时与北辰大学、南屿大学和东岸大学签约，设立乡村教师奖学金。",
+            {
+                ("星河公益基金会", "北辰大学"),
+                ("星河公益基金会", "南屿大学"),
+                ("星河公益基金会", "东岸大学"),
+            },
+        ),
+        # … unless the agreement has more sides than two
+        (
+            "星河公益基金会与北辰大学、南屿公益协会签署三方合作协议。",
+            {
+                ("星河公益基金会", "北辰大学"),
+                ("星河公益基金会", "南屿公益协会"),
+                ("北辰大学", "南屿公益协会"),
+            },
+        ),
         # those who attend a signing did not sign
         (
             "明德公益基金会与上海益思评估中心签署了合作协议；敦和基金会、南都公益基金会的代表也出席了签约仪式。",
