@@ -1049,6 +1049,38 @@ def _listed_apart(
     return apart, star
 
 
+# 联合 of a noun is no acting together (联合劝募, 联合体, 联合会, 联合国)
+_TOGETHER_AFTER = re.compile(
+    r"(?:等[^，,；;。]{0,10}?)?(?:共同|联合(?!劝募|募捐|体|会|国)|一起|一道|携手)"
+)
+_FOUNDERS_BEFORE = re.compile(
+    r"发起(?:机构|方|单位|人|者)[^，,；;。]{0,3}(?:包括|为|有|是)[:：]?\s*$"
+)
+
+
+def _listed_together(
+    norm: str, lo: int, hi: int, orgs: list[OrgMention]
+) -> list[tuple[OrgMention, OrgMention]]:
+    """The pairs of a list of organizations that act together: followed by 共同 / 联合 / 一起 /
+    携手 (A、B和C共同发起…; A、B等单位联合开展…), not to give (A与B共同出资: a joint gift), or
+    named as founders (发起机构包括A、B和C)."""
+    pairs: list[tuple[OrgMention, OrgMention]] = []
+    done: set[int] = set()
+    for o in orgs:
+        if id(o) in done:
+            continue
+        group = _group(orgs, norm, o)
+        done |= {id(m) for m in group}
+        if len(group) < 2:
+            continue
+        together = _TOGETHER_AFTER.match(norm, group[-1].end)
+        if together and _TRIGGER.match(norm, together.end()):
+            continue  # A与B共同出资…: a joint gift, no partnership
+        if together or _FOUNDERS_BEFORE.search(norm, max(lo, group[0].start - 15), group[0].start):
+            pairs += list(combinations(group, 2))
+    return pairs
+
+
 def find_partnerships(
     text: str, orgs: list[OrgMention] | None = None, model: Any = DEFAULT, lists: bool = True
 ) -> list[Partnership]:
@@ -1157,6 +1189,11 @@ def find_partnerships(
                 out.append(Partnership(a, b, relation, direction(a, b), _evidence(lo, hi, a, b)))
         if model is not None:
             out += _model_partnerships(norm, lo, hi, s_orgs, model, seen)
+        if lists:
+            trig = _PARTNER.search(norm, lo, hi)
+            relation = next(k for k, v in trig.groupdict().items() if v) if trig else "other"
+            together = _listed_together(norm, lo, hi, s_orgs)
+            _add_pairs(out, seen, together, relation, lo, hi)
         apart, star = _listed_apart(norm, lo, hi, s_orgs) if lists else (set(), [])
         if apart:
             out[first_here:] = [

@@ -610,6 +610,28 @@ def test_reporting_outlet_takes_no_part() -> None:
                 ("北辰大学", "南屿公益协会"),
             },
         ),
+        # a list that acts together, or is named as founders: every two of it
+        (
+            "发起机构包括星河公益基金会、北辰大学和南屿公益协会。",
+            {
+                ("星河公益基金会", "北辰大学"),
+                ("星河公益基金会", "南屿公益协会"),
+                ("北辰大学", "南屿公益协会"),
+            },
+        ),
+        (
+            "星河公益基金会、北辰社工服务中心等机构一道开展社区长者服务。",
+            {("星河公益基金会", "北辰社工服务中心")},
+        ),
+        # … but not a joint gift, nor platforms named before a noun with 联合
+        (
+            "星河公益基金会与北辰公益基金会共同出资300万元，支持南屿公益协会开展乡村阅读项目。",
+            set(),
+        ),
+        (
+            "南屿公益协会依托星河科技有限公司、北辰网络有限公司等平台开展联合劝募。",
+            set(),
+        ),
         # those who attend a signing did not sign
         (
             "明德公益基金会与上海益思评估中心签署了合作协议；敦和基金会、南都公益基金会的代表也出席了签约仪式。",
