@@ -237,7 +237,7 @@ DASK_BATCH_DOCS = 50  # smaller batches on Dask: work spreads over the workers
 
 def extractor(statistical: Iterable[str] | None = None) -> extraction.Extractor:
     """The document extractor with these statistical organization recognizers (None: the
-    default). Another choice is another version in extraction_log (`0.8.19+statistical=en`), so
+    default). Another choice is another version in extraction_log (`0.8.20+statistical=en`), so
     changing it re-reads every document rather than mixing two extractors' rows."""
     if statistical is None or frozenset(statistical) == STATISTICAL_DEFAULT:
         return EXTRACTOR

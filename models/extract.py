@@ -14,7 +14,7 @@ from qun.models.orgs import STATISTICAL_DEFAULT, OrgMention, find_orgs
 from qun.models.relations import find_funding, find_partnerships
 from qun.models.textutil import detect_lang, sentences
 
-EXTRACTOR_VERSION = "0.8.19"  # bump when extraction output changes; recorded on every row
+EXTRACTOR_VERSION = "0.8.20"  # bump when extraction output changes; recorded on every row
 
 
 @dataclass(frozen=True)

@@ -744,8 +744,8 @@ def funding_candidates(
                     if len(s_amounts) > MAX_OTHERS + 1
                     else tuple((x.value, x.currency) for x in s_amounts if x is not amount),
                     paired.get(id(amount)),
-                    paired_role,
-                    tuple(paired.values()),
+                    paired_role if id(amount) in paired else "",
+                    tuple(paired.values()) if id(amount) in paired else (),
                 )
             )
     return out
@@ -779,7 +779,7 @@ def _decide_funding(
     the likeliest of the others, joined by those listed with it (A、B和C各获1000令吉)."""
     t = model.thresholds
     s_orgs = [o for o in orgs if cand.lo <= o.start and o.end <= cand.hi]
-    if cand.listed is not None and cand.paired_role != "recipient":
+    if cand.listed is not None and cand.paired_role != "recipient":  # "" when not paired
         # (A和B分别获得…: the list receives; its giver is the model's to find)
         return None if cand.negative else (cand.funders, cand.recipient, [])
     if cand.hard_negative:
@@ -1085,9 +1085,10 @@ def find_partnerships(
     text: str, orgs: list[OrgMention] | None = None, model: Any = DEFAULT, lists: bool = True
 ) -> list[Partnership]:
     """Partnerships of `text`: the rules' pairs, plus the pairs the learned component is sure
-    of (`model`: default the shipped one, None for the rules alone), less the pairs of a list
-    whose members each sign with the one before it (`lists`: False keeps them, as the rules'
-    reading the learned component trains on)."""
+    of (`model`: default the shipped one, None for the rules alone), with the list structures
+    applied to them: a list that acts together pairs every two of it, a list whose members each
+    sign with the one before it pairs none of them (`lists`: False leaves both out, as in the
+    rules' reading the learned component trains on)."""
     norm = simplify(text)
     orgs = find_orgs(text) if orgs is None else orgs
     orgs = [o for o in with_anaphora(norm, orgs) if not _reporter(norm, o)]
@@ -1190,10 +1191,8 @@ def find_partnerships(
         if model is not None:
             out += _model_partnerships(norm, lo, hi, s_orgs, model, seen)
         if lists:
-            trig = _PARTNER.search(norm, lo, hi)
-            relation = next(k for k, v in trig.groupdict().items() if v) if trig else "other"
             together = _listed_together(norm, lo, hi, s_orgs)
-            _add_pairs(out, seen, together, relation, lo, hi)
+            _add_pairs(out, seen, together, _sentence_relation(norm, lo, hi), lo, hi)
         apart, star = _listed_apart(norm, lo, hi, s_orgs) if lists else (set(), [])
         if apart:
             out[first_here:] = [
@@ -1220,14 +1219,19 @@ def _add_pairs(
             out.append(Partnership(a, b, relation, direction(a, b), _evidence(lo, hi, a, b)))
 
 
+def _sentence_relation(norm: str, lo: int, hi: int) -> str:
+    """The relation of the sentence's first partnership word, else `other`."""
+    trig = _PARTNER.search(norm, lo, hi)
+    return next(k for k, v in trig.groupdict().items() if v) if trig else "other"
+
+
 def _model_partnerships(
     norm: str, lo: int, hi: int, s_orgs: list[OrgMention], model: Any, seen: set[Any]
 ) -> list[Partnership]:
     """Pairs of one sentence that the rules missed and the model finds partnering; the
     relation is that of the sentence's partnership trigger (else other)."""
     out: list[Partnership] = []
-    trig = _PARTNER.search(norm, lo, hi)
-    relation = next(k for k, v in trig.groupdict().items() if v) if trig else "other"
+    relation = _sentence_relation(norm, lo, hi)
     for i, x in enumerate(s_orgs):
         for y in s_orgs[i + 1 :]:
             if x.org_id == y.org_id:
